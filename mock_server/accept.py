@@ -1,0 +1,62 @@
+"""Parsing of Accept headers, and Azure's Accept filter for JSON responses."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    """One entry of an Accept header: ``type/subtype`` plus lower-cased parameter names."""
+
+    media_type: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def param(self, name: str) -> str | None:
+        return self.params.get(name)
+
+
+def _split_outside_quotes(text: str, sep: str) -> list[str]:
+    parts, current, quoted = [], [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == sep and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def parse_accept(header: str | None) -> list[MediaRange] | None:
+    """The media ranges of an Accept header, or None when it is missing, empty or unparseable."""
+    if header is None or not header.strip():
+        return None
+    ranges = []
+    for item in _split_outside_quotes(header, ","):
+        pieces = _split_outside_quotes(item, ";")
+        media_type = pieces[0].strip().lower()
+        if media_type.count("/") != 1 or not all(media_type.split("/")):
+            return None
+        params = {}
+        for piece in pieces[1:]:
+            if not piece.strip():
+                continue
+            if "=" not in piece:
+                return None
+            name, value = piece.split("=", 1)
+            params[name.strip().lower()] = value.strip().strip('"')
+        ranges.append(MediaRange(media_type, params))
+    return ranges
+
+
+_JSON_MATCHES = {"*/*", "application/*", "application/json", "application/dicom+json"}
+
+
+def accepts_dicom_json(header: str | None) -> bool:
+    """Azure's AcceptContentFilter for STOW, QIDO and metadata: must match application/dicom+json.
+
+    No Accept header, an empty or unparseable one, or one that names only other types fails (406).
+    """
+    ranges = parse_accept(header)
+    return bool(ranges) and any(r.media_type in _JSON_MATCHES for r in ranges)

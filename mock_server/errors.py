@@ -1,0 +1,37 @@
+"""Error responses shaped like Azure's: plain-text messages, or an empty body where Azure sends none."""
+
+from starlette.responses import Response
+
+PLAIN_TEXT = "text/plain; charset=utf-8"
+
+
+class DicomError(Exception):
+    """An error that becomes an HTTP response; raise it anywhere in a request handler."""
+
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    def response(self) -> Response:
+        return error_response(self.status, self.message)
+
+
+def error_response(status: int, message: str = "") -> Response:
+    """Azure's ContentResult: ``text/plain; charset=utf-8`` with the message; no body if no message."""
+    if not message:
+        return Response(status_code=status)
+    return Response(message, status_code=status, media_type=PLAIN_TEXT)
+
+
+def bad_request(message: str) -> DicomError:
+    return DicomError(400, message)
+
+
+def not_found(message: str = "The specified resource cannot be found.") -> DicomError:
+    return DicomError(404, message)
+
+
+def not_acceptable(message: str = "") -> DicomError:
+    """406; Azure's Accept filter sends an empty body, the retrieve services send a message."""
+    return DicomError(406, message)
