@@ -1,6 +1,9 @@
 """Parsing of Accept headers, and Azure's Accept filter for JSON responses."""
 
+import re
 from dataclasses import dataclass, field
+
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,13 @@ def parse_accept(header: str | None) -> list[MediaRange] | None:
                 continue
             if "=" not in piece:
                 return None
-            name, value = piece.split("=", 1)
-            params[name.strip().lower()] = value.strip().strip('"')
+            name, value = (x.strip() for x in piece.split("=", 1))
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            elif not _TOKEN.match(value):
+                # Like .NET's MediaTypeHeaderValue: an unquoted "/" makes the whole header invalid.
+                return None
+            params[name.lower()] = value
         ranges.append(MediaRange(media_type, params))
     return ranges
 
