@@ -1,0 +1,30 @@
+# Two commands do all set-up on a fresh machine:
+#   make lab    open the tutorial in JupyterLab, with the local DICOM service emulator running
+#   make test   run every test (unit, emulator, notebooks, Orthanc peer, docs site, browser)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup lab test emulator regenerate clean-emulator-data
+
+setup: $(STAMP)
+
+# The stamp is rebuilt whenever the pins change, so a pull that changes them reinstalls.
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,docs]'
+	touch $(STAMP)
+
+lab: setup
+	binder/start $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
+
+test: setup
+	$(BIN)/python -m pytest
+
+emulator: setup
+	$(BIN)/python -m mock_server
+
+clean-emulator-data:
+	rm -rf .emulator-data
