@@ -1,0 +1,120 @@
+"""Print HTTP requests and responses the way they travel, minus secrets and noise.
+
+The output is deterministic (same text on any host, port or run) so notebooks can commit it:
+paths are shown relative to the service's base URL, the bearer token is hidden, and bodies are
+summarised by size.
+"""
+
+import json
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+import requests
+
+from .multipart import decode_body, is_multipart
+
+# Headers requests adds on its own that say nothing about the DICOMweb contract.
+NOISE_HEADERS = {"user-agent", "accept-encoding", "connection"}
+# Response headers worth showing, with the spelling to print them in (servers differ in case).
+RESPONSE_HEADERS = ["Content-Type", "ETag", "Location", "Warning", "WWW-Authenticate"]
+
+_base_url: str | None = None
+
+
+def set_base_url(url: str | None) -> None:
+    """Show request paths relative to ``url`` (``connect()`` calls this)."""
+    global _base_url
+    _base_url = url.rstrip("/") if url else None
+
+
+def _relative(url: str) -> str:
+    if _base_url and url.startswith(_base_url + "/"):
+        return url[len(_base_url):]
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def _redact(value: str) -> str:
+    scheme = value.split(" ", 1)[0]
+    return f"{scheme} <token>" if scheme.lower() == "bearer" else f"{scheme} <credentials>"
+
+
+def show_request(request: requests.Response | requests.PreparedRequest) -> None:
+    """Print method, path, headers and a summary of the body of a request (or a response's request)."""
+    if isinstance(request, requests.Response):
+        request = request.request
+    print(f"{request.method} {_relative(request.url)}")
+    for name in sorted(request.headers, key=str.lower):
+        if name.lower() in NOISE_HEADERS:
+            continue
+        value = _text(request.headers[name])
+        print(f"{name}: {_redact(value) if name.lower() == 'authorization' else value}")
+    body = request.body
+    if not body:
+        return
+    print()
+    if not isinstance(body, (bytes, str)):
+        print("<streamed body>")
+        return
+    body = body.encode("utf-8") if isinstance(body, str) else body
+    content_type = _text(request.headers.get("Content-Type", ""))
+    if not is_multipart(content_type):
+        print(f"<{len(body)} bytes>")
+        return
+    boundary = content_type.split("boundary=", 1)[1].split(";", 1)[0].strip('"')
+    for part in decode_body(body, content_type):
+        print(f"--{boundary}")
+        for name, value in part.headers.items():
+            print(f"{name.title()}: {value}")
+        print(f"\n<{len(part.content)} bytes>")
+    print(f"--{boundary}--")
+
+
+def _print_lines(text: str, max_lines: int) -> None:
+    lines = text.splitlines()
+    print("\n".join(lines[:max_lines]))
+    if len(lines) > max_lines:
+        print(f"... ({len(lines) - max_lines} more lines)")
+
+
+def _print_text_or_size(body: bytes, max_lines: int) -> None:
+    try:
+        _print_lines(body.decode("utf-8"), max_lines)
+    except UnicodeDecodeError:
+        print(f"<{len(body)} bytes>")
+
+
+def show_response(response: requests.Response, max_lines: int = 20) -> None:
+    """Print the status line, the headers that matter, and a summary of the body."""
+    try:
+        phrase = HTTPStatus(response.status_code).phrase
+    except ValueError:
+        phrase = response.reason or ""
+    print(f"{response.status_code} {phrase}".rstrip())
+    for name in RESPONSE_HEADERS:
+        if name in response.headers:
+            print(f"{name}: {response.headers[name]}")
+    print()
+    content_type = response.headers.get("Content-Type", "").lower()
+    body = response.content
+    if not body:
+        print("<empty body>")
+    elif is_multipart(content_type):
+        parts = decode_body(body, response.headers["Content-Type"])
+        print(f"{len(parts)} part{'s' if len(parts) != 1 else ''}:")
+        for number, part in enumerate(parts, 1):
+            print(f"  part {number}: {part.content_type or '(no Content-Type)'}, "
+                  f"<{len(part.content)} bytes>")
+    elif "json" in content_type or not content_type:
+        try:
+            _print_lines(json.dumps(json.loads(body), indent=2, ensure_ascii=False), max_lines)
+        except ValueError:  # not JSON after all (a server that sent no Content-Type)
+            _print_text_or_size(body, max_lines)
+    elif content_type.startswith("text/"):
+        _print_text_or_size(body, max_lines)
+    else:
+        print(f"<{len(body)} bytes>")
