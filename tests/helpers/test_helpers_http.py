@@ -1,0 +1,165 @@
+"""show_request / show_response print the HTTP contract deterministically."""
+
+import json
+
+import pytest
+import requests
+
+from helpers import http
+from helpers.auth import BearerAuth, StaticTokenCredential
+from helpers.multipart import encode_multipart_related
+
+BASE = "http://127.0.0.1:8765/v2"
+
+
+@pytest.fixture(autouse=True)
+def base_url():
+    http.set_base_url(BASE)
+    yield
+    http.set_base_url(None)
+
+
+def prepared(method: str, path: str, **kwargs) -> requests.PreparedRequest:
+    session = requests.Session()
+    session.auth = BearerAuth(StaticTokenCredential("eyJhbGciOi.secret.signature"))
+    return session.prepare_request(requests.Request(method, BASE + path, **kwargs))
+
+
+def test_multipart_request_shows_headers_and_each_part(capsys, make_response) -> None:
+    body, content_type = encode_multipart_related([b"A" * 10, b"\r\n" * 10], boundary="BOUNDARY")
+    request = prepared("POST", "/studies", data=body,
+                       headers={"Content-Type": content_type, "Accept": "application/dicom+json"})
+
+    http.show_request(make_response(200, b"", {}, request))  # a Response shows its request
+
+    assert capsys.readouterr().out == (
+        "POST /studies\n"
+        "Accept: application/dicom+json\n"
+        "Authorization: Bearer <token>\n"
+        f"Content-Length: {len(body)}\n"
+        'Content-Type: multipart/related; type="application/dicom"; boundary=BOUNDARY\n'
+        "\n"
+        "--BOUNDARY\n"
+        "Content-Type: application/dicom\n"
+        "\n"
+        "<10 bytes>\n"
+        "--BOUNDARY\n"
+        "Content-Type: application/dicom\n"
+        "\n"
+        "<20 bytes>\n"
+        "--BOUNDARY--\n")
+
+
+def test_get_request_keeps_query_and_drops_noise_headers(capsys) -> None:
+    request = prepared("GET", "/studies", params={"StudyInstanceUID": "1.2.3", "limit": 5},
+                       headers={"Accept": "application/dicom+json"})
+    assert "User-Agent" in request.headers  # requests adds it; show_request leaves it out
+
+    http.show_request(request)
+
+    assert capsys.readouterr().out == (
+        "GET /studies?StudyInstanceUID=1.2.3&limit=5\n"
+        "Accept: application/dicom+json\n"
+        "Authorization: Bearer <token>\n")
+
+
+def test_token_never_appears(capsys) -> None:
+    http.show_request(prepared("DELETE", "/studies/1.2.3"))
+
+    out = capsys.readouterr().out
+    assert "secret" not in out
+    assert out == "DELETE /studies/1.2.3\nAccept: */*\nAuthorization: Bearer <token>\nContent-Length: 0\n"
+
+
+def test_single_part_body_is_summarised_by_size(capsys) -> None:
+    request = prepared("POST", "/studies", data=b"\x00" * 300,
+                       headers={"Content-Type": "application/dicom"})
+
+    http.show_request(request)
+
+    assert capsys.readouterr().out.endswith("Content-Type: application/dicom\n\n<300 bytes>\n")
+
+
+def test_url_outside_the_base_shows_its_full_path(capsys) -> None:
+    request = requests.Request("POST", "http://127.0.0.1:8042/tools/lookup", data="1.2.3",
+                               headers={"Authorization": "Basic dXNlcjpwdw=="}).prepare()
+
+    http.show_request(request)
+
+    assert capsys.readouterr().out == ("POST /tools/lookup\nAuthorization: Basic <credentials>\n"
+                                       "Content-Length: 5\n\n<5 bytes>\n")
+
+
+def test_json_response_is_pretty_printed_and_truncated(capsys, make_response) -> None:
+    results = [{"0020000D": {"vr": "UI", "Value": [f"1.2.{i}"]}} for i in range(10)]
+    response = make_response(200, json.dumps(results).encode(), {
+        "content-type": "application/dicom+json", "content-length": "999", "date": "today"})
+
+    http.show_response(response, max_lines=6)
+
+    assert capsys.readouterr().out == (
+        "200 OK\n"
+        "Content-Type: application/dicom+json\n"
+        "\n"
+        "[\n"
+        "  {\n"
+        '    "0020000D": {\n'
+        '      "vr": "UI",\n'
+        '      "Value": [\n'
+        '        "1.2.0"\n'
+        "... (76 more lines)\n")  # 10 items x 8 lines + 2 brackets - 6 shown
+
+
+def test_short_json_is_printed_whole(capsys, make_response) -> None:
+    response = make_response(200, b'{"sequence": 1, "action": "Create"}',
+                             {"Content-Type": "application/json; charset=utf-8", "ETag": "7"})
+
+    http.show_response(response)
+
+    assert capsys.readouterr().out == ('200 OK\nContent-Type: application/json; charset=utf-8\n'
+                                       'ETag: 7\n\n{\n  "sequence": 1,\n  "action": "Create"\n}\n')
+
+
+def test_multipart_response_lists_parts(capsys, make_response) -> None:
+    body = (b"--b1\r\nContent-Type: application/dicom; transfer-syntax=1.2.840.10008.1.2.1\r\n\r\n"
+            + b"D" * 50 + b"\r\n--b1\r\n\r\n" + b"E" * 7 + b"\r\n--b1--\r\n")
+    response = make_response(200, body, {"Content-Type": "multipart/related; boundary=b1"})
+
+    http.show_response(response)
+
+    assert capsys.readouterr().out == (
+        "200 OK\n"
+        "Content-Type: multipart/related; boundary=b1\n"
+        "\n"
+        "2 parts:\n"
+        "  part 1: application/dicom; transfer-syntax=1.2.840.10008.1.2.1, <50 bytes>\n"
+        "  part 2: (no Content-Type), <7 bytes>\n")
+
+
+def test_error_responses(capsys, make_response) -> None:
+    http.show_response(make_response(401, b"", {"WWW-Authenticate": "Bearer", "Content-Length": "0"}))
+    http.show_response(make_response(404, b"The specified study cannot be found.",
+                                      {"Content-Type": "text/plain; charset=utf-8"}))
+    # Orthanc sends JSON errors without a Content-Type.
+    http.show_response(make_response(405, b'{"HttpStatus": 405}', {}))
+
+    assert capsys.readouterr().out == (
+        "401 Unauthorized\nWWW-Authenticate: Bearer\n\n<empty body>\n"
+        "404 Not Found\nContent-Type: text/plain; charset=utf-8\n\n"
+        "The specified study cannot be found.\n"
+        '405 Method Not Allowed\n\n{\n  "HttpStatus": 405\n}\n')
+
+
+def test_status_phrase_does_not_depend_on_the_server(capsys, make_response) -> None:
+    response = make_response(204, b"", {"Location": "/v2/x"})
+    response.reason = "no content (custom)"
+
+    http.show_response(response)
+
+    assert capsys.readouterr().out == "204 No Content\nLocation: /v2/x\n\n<empty body>\n"
+
+
+def test_binary_response_is_summarised(capsys, make_response) -> None:
+    http.show_response(make_response(200, b"\x89PNG\r\n" + b"\x00" * 94, {"Content-Type": "image/png"}))
+
+    assert capsys.readouterr().out == "200 OK\nContent-Type: image/png\n\n<100 bytes>\n"
