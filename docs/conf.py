@@ -1,0 +1,50 @@
+"""Sphinx configuration for the tutorial's static site.
+
+The lessons are the notebooks in ../notebooks, rendered with their committed outputs
+(nothing is executed at build time). Build with ``make docs``.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+
+project = "DICOMweb tutorial"
+author = "dicomweb-tutorial contributors"
+copyright = "dicomweb-tutorial contributors"
+
+extensions = [
+    "myst_nb",
+    "lessons",  # stages ../notebooks into lessons/ and writes the learning-path table
+    "sitecheck",  # fails the build on broken internal links, anchors and images
+]
+
+exclude_patterns = ["_build", "lessons/_learning_path.md", "**/.ipynb_checkpoints"]
+
+# Notebooks are shown as committed: their outputs were produced against the emulator.
+nb_execution_mode = "off"
+nb_output_stderr = "show"
+nb_merge_streams = True
+# No widget JavaScript from a CDN: the site must work offline.
+nb_ipywidgets_js = {}
+
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+# The lessons' "wire contract" blocks are fenced as http but show templates
+# ("POST {base_url}/studies"), which Pygments' strict HTTP lexer rejects before
+# highlighting them in relaxed mode; that fallback is the intended rendering.
+suppress_warnings = ["misc.highlighting_failure"]
+
+# Every warning fails the build (make docs passes -W); unresolved references too.
+nitpicky = True
+
+html_theme = "furo"
+html_title = "DICOMweb tutorial"
+html_static_path = ["_static"]
+html_css_files = ["site.css"]
+html_copy_source = False
+html_show_sourcelink = False
+html_last_updated_fmt = None
+# The theme credit in the footer names a person; the project names none.
+html_show_sphinx = False
