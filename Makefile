@@ -28,3 +28,10 @@ emulator: setup
 
 clean-emulator-data:
 	rm -rf .emulator-data
+
+# The static site: the notebooks with their committed outputs (not executed), in lesson order.
+# Fails on any warning, broken internal link or anchor, missing image or remote resource.
+.PHONY: docs
+docs: setup
+	$(BIN)/python -m sphinx -W -n -b html docs docs/_build/html
+	@echo "Site: docs/_build/html/index.html"
