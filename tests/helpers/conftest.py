@@ -1,9 +1,18 @@
-"""Fakes for the helper tests: a transport adapter that answers requests without a network."""
+"""Fixtures for the helper tests: fake transports, synthetic DICOM files, the shared Orthanc peer."""
 
+import importlib.util
+import socket
+import sys
 from collections.abc import Callable
+from io import BytesIO
+from pathlib import Path
 
+import numpy as np
+import pydicom
 import pytest
 import requests
+from pydicom.dataset import FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -56,3 +65,64 @@ def fake_server() -> Callable[[requests.Session, Callable], FakeAdapter]:
         return adapter
 
     return mount
+
+
+def _make_dicom(study_uid: str | None = None, series_uid: str | None = None, patient_name: str = "Test",
+                patient_id: str = "PID-1", rows: int = 4, columns: int = 4) -> bytes:
+    """A small synthetic 8-bit greyscale image as Part 10 bytes (fresh UIDs unless given)."""
+    ds = pydicom.Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.SOPInstanceUID = generate_uid()
+    ds.StudyInstanceUID = study_uid or generate_uid()
+    ds.SeriesInstanceUID = series_uid or generate_uid()
+    ds.PatientName = patient_name
+    ds.PatientID = patient_id
+    ds.Modality = "OT"
+    ds.Rows, ds.Columns = rows, columns
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = np.arange(rows * columns, dtype=np.uint8).tobytes()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    buffer = BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_dicom() -> Callable[..., bytes]:
+    """make_dicom(study_uid=None, series_uid=None, patient_name=..., patient_id=...) -> bytes."""
+    return _make_dicom
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# The Orthanc peer is shared with tests/orthanc and tests/standard through one module instance.
+_SESSION_MODULE = "dicomweb_tutorial_orthanc_session"
+
+
+def _orthanc_session():
+    if _SESSION_MODULE not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "orthanc" / "orthanc_session.py"
+        spec = importlib.util.spec_from_file_location(_SESSION_MODULE, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[_SESSION_MODULE] = module
+        spec.loader.exec_module(module)
+    return sys.modules[_SESSION_MODULE]
+
+
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory):
+    """The shared Orthanc peer (``.dicomweb_url``, ``.rest_url``)."""
+    session = _orthanc_session()
+    peer = session.acquire(tmp_path_factory)
+    yield peer
+    session.release()

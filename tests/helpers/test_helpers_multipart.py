@@ -1,32 +1,12 @@
 """encode_multipart_related / decode_multipart / read_datasets / read_frames."""
 
-from io import BytesIO
-
-import pydicom
 import pytest
-from pydicom.dataset import FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from helpers.multipart import (decode_body, decode_multipart, encode_multipart_related,
                                read_datasets, read_frames)
 
 # Binary payloads that contain what a naive parser would trip over: CRLFs, blank lines, dashes.
 TRICKY = [b"\x00\x01\r\n\r\n--not-a-boundary\r\n\xff", b"\r\n", b"plain", b""]
-
-
-def dicom_bytes(patient_id: str) -> bytes:
-    """A small synthetic DICOM file."""
-    ds = pydicom.Dataset()
-    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    ds.SOPInstanceUID = generate_uid()
-    ds.PatientID = patient_id
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    buffer = BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
 
 
 def test_encode_gives_standard_content_type_and_wire_format() -> None:
@@ -112,8 +92,8 @@ def test_boundary_inside_a_part_is_refused() -> None:
         encode_multipart_related([b"abc\r\n--clash\r\n"], boundary="clash")
 
 
-def test_read_datasets_from_multipart_and_single_part(make_response) -> None:
-    files = [dicom_bytes("PID-1"), dicom_bytes("PID-2")]
+def test_read_datasets_from_multipart_and_single_part(make_response, make_dicom) -> None:
+    files = [make_dicom(patient_id="PID-1"), make_dicom(patient_id="PID-2")]
     body, content_type = encode_multipart_related(files)
 
     multi = read_datasets(make_response(200, body, {"Content-Type": content_type}))
