@@ -8,20 +8,21 @@ PLAIN_TEXT = "text/plain; charset=utf-8"
 class DicomError(Exception):
     """An error that becomes an HTTP response; raise it anywhere in a request handler."""
 
-    def __init__(self, status: int, message: str = "") -> None:
+    def __init__(self, status: int, message: str = "", headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = dict(headers or {})
 
     def response(self) -> Response:
-        return error_response(self.status, self.message)
+        return error_response(self.status, self.message, self.headers)
 
 
-def error_response(status: int, message: str = "") -> Response:
+def error_response(status: int, message: str = "", headers: dict[str, str] | None = None) -> Response:
     """Azure's ContentResult: ``text/plain; charset=utf-8`` with the message; no body if no message."""
     if not message:
-        return Response(status_code=status)
-    return Response(message, status_code=status, media_type=PLAIN_TEXT)
+        return Response(status_code=status, headers=headers)
+    return Response(message, status_code=status, media_type=PLAIN_TEXT, headers=headers)
 
 
 def bad_request(message: str) -> DicomError:

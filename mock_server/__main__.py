@@ -1,0 +1,111 @@
+"""Command line: ``python -m mock_server [options]`` serves; ``python -m mock_server token`` prints a token."""
+
+import argparse
+import contextlib
+import ipaddress
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import uvicorn
+
+from . import DEFAULT_DATA_DIR, DEFAULT_PORT
+from .app import DEFAULT_MAX_REQUEST_BYTES, create_app
+from .auth import ROLES, load_secret, make_token
+from .storage import Store
+
+BANNER = "DICOM service emulator listening on"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, printing the base URLs once it is accepting connections."""
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets=sockets)
+        if not self.started or not self.servers:
+            return
+        port = self.servers[0].sockets[0].getsockname()[1]
+        root = f"http://{_url_host(self.config.host)}:{port}"
+        print(f"{BANNER} {root}\n  {root}/v1\n  {root}/v2", flush=True)
+
+
+@contextlib.contextmanager
+def _exclusive(data_dir: Path):
+    """Hold a lock on ``data_dir`` so two emulators never share one index."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; rely on SQLite's own locking
+        yield
+        return
+    with open(data_dir / "emulator.lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            sys.exit(f"error: another emulator is already using {data_dir}")
+        yield
+
+
+def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_bytes: int) -> None:
+    data_dir = Path(data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = load_secret(data_dir)  # in-memory mode too, so `token --data-dir` works against it
+    if not is_loopback(host):
+        print(f"WARNING: binding {host}: the emulator is then reachable from other machines. It is a "
+              "development tool with test tokens and no TLS; bind 127.0.0.1 unless you mean it.",
+              file=sys.stderr, flush=True)
+    storage_dir = Path(tempfile.mkdtemp(prefix="dicom-emulator-")) if in_memory else data_dir
+    with contextlib.ExitStack() as stack:
+        if in_memory:
+            stack.callback(shutil.rmtree, storage_dir, True)
+        else:
+            stack.enter_context(_exclusive(data_dir))
+        store = Store(storage_dir)
+        stack.callback(store.close)
+        app = create_app(store, secret, max_request_bytes)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                                lifespan="off", timeout_graceful_shutdown=5)
+        _Server(config).run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["token"]:
+        parser = argparse.ArgumentParser(prog="python -m mock_server token",
+                                         description="Print a bearer token the emulator accepts.")
+        parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+        parser.add_argument("--role", choices=sorted(ROLES), default="owner")
+        parser.add_argument("--expires-in", type=int, default=3600, metavar="SECONDS")
+        args = parser.parse_args(argv[1:])
+        print(make_token(args.data_dir, args.role, args.expires_in)[0])
+        return
+    parser = argparse.ArgumentParser(
+        prog="python -m mock_server",
+        description="Serve a local emulator of the Azure DICOM service. "
+                    "Use `python -m mock_server token --help` to mint tokens.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--in-memory", action="store_true",
+                        help="keep instances only until the emulator stops (tokens still use --data-dir)")
+    parser.add_argument("--max-request-size", type=int, default=DEFAULT_MAX_REQUEST_BYTES, metavar="BYTES",
+                        help="largest STOW request body accepted (413 above it)")
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, args.data_dir, args.in_memory, args.max_request_size)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Reading and validating one uploaded DICOM file the way Azure's STOW does (StoreDatasetValidator).
+
+The file has been spooled to disk; it is read with pydicom's ``defer_size`` so pixel data is never
+loaded, checked, and either turned into a ``StagedInstance`` (preamble zeroed, fsynced) or into a
+``Failure`` carrying Azure's failure code and error comments.
+"""
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pydicom
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.tag import Tag
+
+from .dicom_json import dataset_json
+from .storage import StagedInstance
+from .uids import is_valid_uid
+
+# Azure failure and warning codes (FailureReasonCodes.cs).
+PROCESSING_FAILURE = 272
+VALIDATION_FAILURE = 43264
+SOP_INSTANCE_ALREADY_EXISTS = 45070
+DATASET_DOES_NOT_MATCH_SOP_CLASS = 45063
+VALIDATION_WARNING = 1
+
+IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
+_PIXEL_TAGS = (Tag(0x7FE00010), Tag(0x7FE00008), Tag(0x7FE00009))
+_UNDEFINED = 0xFFFFFFFF
+
+
+@dataclass
+class Failure:
+    """An instance that was not stored: FailedSOPSequence item content."""
+
+    reason: int
+    sop_class_uid: str | None = None
+    sop_uid: str | None = None
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Accepted:
+    """A staged instance plus the warnings to report for it."""
+
+    staged: StagedInstance
+    warning_reasons: list[int] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+
+
+# Attributes Azure indexes for QIDO; invalid values fail the instance in v1 and are dropped in v2.
+_INDEXED = {
+    "PatientName": "PN", "PatientID": "LO", "PatientBirthDate": "DA", "AccessionNumber": "SH",
+    "ReferringPhysicianName": "PN", "StudyDate": "DA", "StudyDescription": "LO", "Modality": "CS",
+    "PerformedProcedureStepStartDate": "DA", "ManufacturerModelName": "LO",
+}
+_MAX_LEN = {"LO": 64, "SH": 16, "CS": 16, "PN": 64}
+_CS = re.compile(r"^[A-Z0-9 _]*$")
+_DA = re.compile(r"^\d{8}$")
+
+
+def _tag_text(tag: int) -> str:
+    tag = Tag(tag)
+    return f"({tag.group:04X},{tag.element:04X})"
+
+
+def _value_problem(vr: str, value: str) -> str | None:
+    """Why ``value`` does not validate for ``vr``, or None."""
+    for single in value.split("\\"):
+        single = single.rstrip(" ") if vr != "DA" else single.strip(" ")
+        if not single:
+            continue
+        if vr == "DA":
+            if not _DA.match(single):
+                return "one of the date values does not match the pattern YYYYMMDD"
+            try:
+                date(int(single[:4]), int(single[4:6]), int(single[6:]))
+            except ValueError:
+                return "one of the date values is not a valid date"
+        elif vr == "PN":
+            if any(len(group) > _MAX_LEN["PN"] for group in single.split("=")):
+                return "value length exceeds maximum length of 64"
+            if single.count("^") > 4 * (single.count("=") + 1):
+                return "value contains too many name components"
+        else:
+            if len(single) > _MAX_LEN[vr]:
+                return f"value length exceeds maximum length of {_MAX_LEN[vr]}"
+            if vr == "CS" and not _CS.match(single):
+                return "value contains invalid character"
+    return None
+
+
+def _raw_text(ds: Dataset, keyword: str) -> str | None:
+    """An element's value as text (None if absent) without pydicom's own VR conversion."""
+    elem = ds.get_item(Tag(keyword), keep_deferred=True)
+    if elem is None:
+        return None
+    value = elem.value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace").rstrip("\x00")
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _data_end(ds: Dataset) -> int | None:
+    """Where the last top-level element ends in the file, when that can be told without reading it."""
+    keys = list(ds.keys())
+    if not keys:
+        return None
+    elem = ds.get_item(max(keys), keep_deferred=True)
+    if not isinstance(elem, RawDataElement) or elem.value_tell is None:
+        return None
+    if elem.length != _UNDEFINED:
+        return elem.value_tell + elem.length
+    if isinstance(elem.value, bytes):
+        return elem.value_tell + len(elem.value) + 8  # + the sequence delimitation item
+    return None
+
+
+def _frame_count(ds: Dataset) -> int:
+    if not any(tag in ds for tag in _PIXEL_TAGS):
+        return 0
+    try:
+        return max(int(ds.get("NumberOfFrames") or 1), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accepted | Failure:
+    """Validate the spooled file at ``path``; on success zero its preamble and fsync it."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(132)
+    if size < 132 or head[128:132] != b"DICM":
+        return Failure(VALIDATION_FAILURE)
+    try:
+        ds = pydicom.dcmread(path, defer_size=4096)
+        transfer_syntax = str(ds.file_meta.get("TransferSyntaxUID", "") or "").rstrip("\x00 ")
+        end = _data_end(ds)
+    except Exception:  # noqa: BLE001 - pydicom raises many types on malformed input
+        return Failure(VALIDATION_FAILURE)
+    if not transfer_syntax or not is_valid_uid(transfer_syntax) or (end is not None and end != size):
+        return Failure(VALIDATION_FAILURE)
+
+    uids: dict[str, str] = {}
+    for keyword in ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"):
+        text = _raw_text(ds, keyword)
+        uids[keyword] = (text or "").rstrip("\x00 ")
+    sop_class = uids["SOPClassUID"] if is_valid_uid(uids["SOPClassUID"]) else None
+    sop_uid = uids["SOPInstanceUID"] if is_valid_uid(uids["SOPInstanceUID"]) else None
+
+    def fail(comment: str) -> Failure:
+        return Failure(VALIDATION_FAILURE, sop_class, sop_uid, [comment])
+
+    for keyword, value in uids.items():
+        tag = _tag_text(Tag(keyword))
+        if not value:
+            return fail(f"DICOM100: {tag} - The required tag '{tag}' is missing.")
+        if not is_valid_uid(value):
+            return fail(f"DICOM100: {tag} - Dicom element '{keyword}' failed validation for VR 'UI': "
+                        f"DICOM UID is invalid.")
+    patient_id = _raw_text(ds, "PatientID")
+    if patient_id is None or (api_version == 1 and not patient_id.strip()):
+        tag = _tag_text(Tag("PatientID"))
+        return fail(f"DICOM100: {tag} - The required tag '{tag}' is missing.")
+    if path_study is not None and uids["StudyInstanceUID"].lower() != path_study.lower():
+        return fail("The StudyInstanceUid in the payload does not match the specified StudyInstanceUid.")
+
+    comments: list[str] = []
+    dropped = set()
+    for keyword, vr in _INDEXED.items():
+        text = _raw_text(ds, keyword)
+        problem = _value_problem(vr, text) if text else None
+        if problem:
+            comment = (f'DICOM100: {_tag_text(Tag(keyword))} - Content "{text}" does not validate VR {vr}: '
+                       f"{problem}")
+            if api_version == 1 or keyword == "PatientID":
+                return fail(comment)
+            comments.append(comment)
+            dropped.add(Tag(keyword))
+    try:
+        metadata, bad = dataset_json(ds, dropped)
+    except Exception:  # noqa: BLE001
+        return Failure(PROCESSING_FAILURE, sop_class, sop_uid)
+    for tag in bad:
+        comments.append(f"DICOM100: {_tag_text(tag)} - Content could not be decoded; the attribute is "
+                        "left out of the metadata")
+
+    warnings: list[int] = []
+    if transfer_syntax == IMPLICIT_VR_LITTLE_ENDIAN:
+        warnings.append(DATASET_DOES_NOT_MATCH_SOP_CLASS)
+    if api_version >= 2 and comments:
+        warnings.append(VALIDATION_WARNING)
+    if api_version == 1:
+        comments = []  # v1 reports no attribute warnings
+
+    # Azure ignores the preamble and stores zeros in its place.
+    with path.open("r+b") as f:
+        f.write(b"\0" * 128)
+        f.flush()
+        os.fsync(f.fileno())
+
+    staged = StagedInstance(
+        study_uid=uids["StudyInstanceUID"], series_uid=uids["SeriesInstanceUID"], sop_uid=uids["SOPInstanceUID"],
+        sop_class_uid=uids["SOPClassUID"], transfer_syntax=transfer_syntax, temp_path=path, file_size=size,
+        frame_count=_frame_count(ds), metadata=json.dumps(metadata, separators=(",", ":"), ensure_ascii=False))
+    return Accepted(staged, warnings, comments)

@@ -1,0 +1,191 @@
+"""WADO-RS frames (``…/frames/1,2,3``) and rendered images (``…/rendered``, ``…/frames/{n}/rendered``).
+
+Native (uncompressed) frames are read as a byte range of the file, at the offset pydicom reports for
+PixelData, so a large multi-frame instance is never loaded whole. Encapsulated frames are split with
+pydicom's ``generate_frames``.
+"""
+
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+import anyio
+import numpy as np
+import pydicom
+from PIL import Image
+from pydicom.dataelem import RawDataElement
+from pydicom.encaps import generate_frames
+from pydicom.tag import Tag
+from pydicom.uid import UID
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .accept import parse_accept
+from .errors import DicomError, bad_request
+from .negotiation import (EXPLICIT_VR_LE, FRAME_DESCRIPTORS, FRAME_DESCRIPTORS_V2, IMPLICIT_VR_LE, ORIGINAL,
+                          negotiate)
+from .responses import iter_file, multipart_response
+from .storage import Store
+from .wado import find_instances, transcoding_error
+
+FRAME_NOT_FOUND = "The specified frame cannot be found."
+_PIXEL_DATA = Tag(0x7FE00010)
+_NATIVE_LE = {EXPLICIT_VR_LE, IMPLICIT_VR_LE}
+
+
+def parse_frames(text: str) -> list[int]:
+    """``"1,2,3"`` → [1, 2, 3]; 400 for an empty, malformed, zero or negative entry."""
+    frames = []
+    for piece in text.split(","):
+        piece = piece.strip()
+        if not piece.isdigit() or int(piece) < 1 or len(piece) > 9:
+            raise bad_request("The specified frames value is not valid. At least one frame must be present, "
+                              "and all requested frames must have value greater than 0.")
+        frames.append(int(piece))
+    return frames
+
+
+class FrameSource:
+    """Where each frame of one stored instance lives, read without loading the pixel data."""
+
+    def __init__(self, path: Path, transfer_syntax: str) -> None:
+        self.path = path
+        self.transfer_syntax = transfer_syntax
+        ds = pydicom.dcmread(path, defer_size=1024)
+        self.elem = ds.get_item(_PIXEL_DATA, keep_deferred=True)
+        if self.elem is None:
+            raise DicomError(404, FRAME_NOT_FOUND)
+        try:
+            self.count = max(int(ds.get("NumberOfFrames") or 1), 1)
+        except (TypeError, ValueError):
+            self.count = 1
+        self.encapsulated = UID(transfer_syntax).is_encapsulated
+        if not self.encapsulated:
+            bits = int(ds.get("BitsAllocated") or 0)
+            if bits % 8:
+                raise DicomError(406, f"Frames with BitsAllocated {bits} are not supported by the emulator.")
+            self.frame_size = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits // 8
+        self._ds = ds
+
+    def read(self, frame: int) -> Iterable[bytes]:
+        """The bytes of frame ``frame`` (1-based), as chunks."""
+        if frame > self.count:
+            raise DicomError(404, FRAME_NOT_FOUND)
+        if self.encapsulated:
+            data = self._ds.PixelData
+            for index, value in enumerate(generate_frames(data, number_of_frames=self.count), 1):
+                if index == frame:
+                    return [value]
+            raise DicomError(404, FRAME_NOT_FOUND)
+        start = (frame - 1) * self.frame_size
+        if isinstance(self.elem, RawDataElement) and self.elem.value is None:
+            if start + self.frame_size > self.elem.length:
+                raise DicomError(404, FRAME_NOT_FOUND)
+            return iter_file(self.path, self.elem.value_tell + start, self.frame_size)
+        value = self._ds.PixelData
+        if start + self.frame_size > len(value):
+            raise DicomError(404, FRAME_NOT_FOUND)
+        return [value[start:start + self.frame_size]]
+
+
+async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str, frame_list: str) -> Response:
+    """GET …/instances/{i}/frames/{list}."""
+    descriptors = FRAME_DESCRIPTORS_V2 if request.state.api_version >= 2 else FRAME_DESCRIPTORS
+    choice = negotiate(request.headers.get("accept"), descriptors, "application/octet-stream")
+    numbers = parse_frames(frame_list)
+    if not choice.multipart and len(numbers) > 1:
+        raise bad_request("Multiple frames are not supported with a single-part Accept header; "
+                          "use a multipart Accept header instead.")
+    store: Store = request.app.state.store
+    row = (await anyio.to_thread.run_sync(
+        lambda: find_instances(store, study_uid, series_uid, sop_uid, "file_name, transfer_syntax")))[0]
+    stored = row["transfer_syntax"]
+    if choice.transfer_syntax == ORIGINAL:
+        syntax = stored
+    elif choice.transfer_syntax == stored or (choice.transfer_syntax == EXPLICIT_VR_LE and stored in _NATIVE_LE):
+        syntax = choice.transfer_syntax  # native little-endian frames are the same bytes either way
+    else:
+        raise transcoding_error(stored, choice.transfer_syntax)
+
+    def load() -> FrameSource:
+        source = FrameSource(store.file_path(row["file_name"]), stored)
+        # Check every frame exists before the response starts; then read each while streaming.
+        for n in numbers:
+            if n > source.count:
+                raise DicomError(404, FRAME_NOT_FOUND)
+        return source
+
+    source = await anyio.to_thread.run_sync(load)
+    part_type = f"{choice.part_type}; transfer-syntax={syntax}"
+    if not choice.multipart:
+        return Response(b"".join(source.read(numbers[0])), media_type=part_type)
+    return multipart_response((part_type, source.read(n)) for n in numbers)
+
+
+RENDER_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG"}
+
+
+def _to_8bit(ds: pydicom.Dataset, arr: np.ndarray) -> np.ndarray:
+    if arr.ndim == 3 and arr.shape[-1] in (3, 4):
+        if arr.dtype == np.uint8:
+            return arr[..., :3]
+        arr = arr[..., :3].astype(np.float64)
+    else:
+        from pydicom.pixels import apply_modality_lut, apply_voi_lut
+        arr = apply_modality_lut(arr, ds)
+        if "WindowCenter" in ds or "VOILUTSequence" in ds:
+            arr = apply_voi_lut(arr, ds)
+        arr = arr.astype(np.float64)
+    low, high = float(arr.min()), float(arr.max())
+    scaled = np.zeros(arr.shape) if high <= low else (arr - low) * (255.0 / (high - low))
+    if arr.ndim == 2 and str(ds.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1":
+        scaled = 255.0 - scaled
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def render(path: Path, frame: int, fmt: str, quality: int) -> bytes:
+    """One frame of ``path`` encoded as JPEG or PNG."""
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    source = FrameSource(path, str(ds.file_meta.TransferSyntaxUID))
+    if frame > source.count:
+        raise DicomError(404, FRAME_NOT_FOUND)
+    try:
+        from pydicom.pixels import pixel_array
+        arr = pixel_array(path, index=frame - 1)
+        image = Image.fromarray(_to_8bit(ds, arr))
+    except DicomError:
+        raise
+    except Exception:  # noqa: BLE001 - an undecodable image is Azure's DicomImageException
+        raise DicomError(406, "The image cannot be rendered.") from None
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        image.save(out, "JPEG", quality=quality)
+    else:
+        image.save(out, "PNG")
+    return out.getvalue()
+
+
+async def rendered(request: Request, study_uid: str, series_uid: str, sop_uid: str, frame: str | None) -> Response:
+    """GET …/rendered and …/frames/{n}/rendered."""
+    header = request.headers.get("accept")
+    if header is None or not header.strip():
+        media = "image/jpeg"
+    else:
+        ranges = parse_accept(header)
+        if not ranges or len(ranges) != 1 or ranges[0].media_type not in RENDER_TYPES:
+            raise DicomError(406, "The request headers are not acceptable")
+        media = ranges[0].media_type
+    quality_text = request.query_params.get("quality", "100")
+    if not quality_text.strip().isdigit() or not 1 <= int(quality_text) <= 100:
+        raise bad_request("Image quality must be between 1 and 100.")
+    number = parse_frames(frame)[0] if frame is not None else 1
+    if frame is not None and "," in frame:
+        raise bad_request("Only one frame can be rendered.")
+    store: Store = request.app.state.store
+    row = (await anyio.to_thread.run_sync(
+        lambda: find_instances(store, study_uid, series_uid, sop_uid, "file_name, frame_count")))[0]
+    if row["frame_count"] == 0:
+        raise DicomError(404, FRAME_NOT_FOUND)
+    data = await anyio.to_thread.run_sync(
+        render, store.file_path(row["file_name"]), number, RENDER_TYPES[media], int(quality_text))
+    return Response(data, media_type=media)

@@ -1,0 +1,54 @@
+"""Response types: DICOM JSON, and multipart/related streamed from files on disk."""
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from starlette.responses import Response, StreamingResponse
+
+DICOM_JSON = "application/dicom+json"
+_CHUNK = 1 << 20
+
+
+class DicomJSONResponse(Response):
+    """``application/dicom+json``, compact and UTF-8."""
+
+    media_type = DICOM_JSON
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def iter_file(path: Path, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+    """The bytes of ``path`` from ``start`` (``length`` of them, or to the end), in chunks."""
+    with path.open("rb") as f:
+        f.seek(start)
+        remaining = length
+        while remaining is None or remaining > 0:
+            chunk = f.read(_CHUNK if remaining is None else min(_CHUNK, remaining))
+            if not chunk:
+                break
+            if remaining is not None:
+                remaining -= len(chunk)
+            yield chunk
+
+
+def multipart_response(parts: Iterable[tuple[str, Iterable[bytes]]], headers: dict[str, str] | None = None,
+                       status_code: int = 200) -> StreamingResponse:
+    """``multipart/related; boundary=<guid>`` (no ``type``, as Azure) streaming each part's chunks.
+
+    ``parts`` yields (part Content-Type, chunks); it is consumed lazily, in Starlette's thread pool.
+    """
+    boundary = str(uuid.uuid4())
+
+    def body() -> Iterator[bytes]:
+        for content_type, chunks in parts:
+            yield f"--{boundary}\r\nContent-Type: {content_type}\r\n\r\n".encode("latin-1")
+            yield from chunks
+            yield b"\r\n"
+        yield f"--{boundary}--\r\n".encode("latin-1")
+
+    return StreamingResponse(body(), status_code=status_code, headers=headers,
+                             media_type=f"multipart/related; boundary={boundary}")

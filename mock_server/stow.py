@@ -1,0 +1,301 @@
+"""STOW-RS (``POST /studies[/{study}]``), with Azure's status matrix and response dataset.
+
+The body is parsed as it arrives (python-multipart's streaming parser over ``request.stream()``)
+and every part is spooled to a temp file in the data dir, so memory does not grow with the upload.
+As in Azure, all parts are read before any is stored: a part with the wrong Content-Type rejects the
+whole request (415) and nothing is stored.
+"""
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import anyio
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from .accept import accepts_dicom_json
+from .dicomfile import SOP_INSTANCE_ALREADY_EXISTS, PROCESSING_FAILURE, Accepted, Failure, inspect_file
+from .responses import DicomJSONResponse
+from .errors import DicomError, bad_request, not_acceptable
+from .storage import DuplicateInstance, Store
+
+DICOM = "application/dicom"
+_FLUSH_BYTES = 1 << 20  # hand the parser about 1 MiB at a time (one thread hop per MiB)
+_MAX_PREAMBLE = 64 * 1024
+_END = 12  # python-multipart's MultipartState.END
+
+
+def parse_content_type(header: str | None) -> tuple[str, dict[str, str]]:
+    """``(media type, params)`` of a Content-Type header; params lower-cased, quotes removed."""
+    if not header or not header.strip():
+        raise unsupported("")
+    pieces, current, quoted = [], [], False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        if ch == ";" and not quoted:
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    pieces.append("".join(current))
+    media = pieces[0].strip().lower()
+    params: dict[str, str] = {}
+    for piece in pieces[1:]:
+        if not piece.strip():
+            continue
+        name, sep, value = piece.partition("=")
+        if not sep:
+            raise unsupported(header)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        params[name.strip().lower()] = value
+    return media, params
+
+
+def unsupported(content_type: str) -> DicomError:
+    return DicomError(415, f"The specified content type '{content_type}' is not supported.")
+
+
+class _PartSpooler:
+    """python-multipart callbacks that write each part to its own temp file."""
+
+    def __init__(self, store: Store, outer_type: str | None) -> None:
+        self.store = store
+        self.outer_type = outer_type
+        self.paths: list[Path] = []
+        self._file = None
+        self._headers: dict[str, str] = {}
+        self._field = bytearray()
+        self._value = bytearray()
+
+    def callbacks(self) -> dict[str, Any]:
+        return {
+            "on_part_begin": self.on_part_begin, "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value, "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished, "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+        }
+
+    def on_part_begin(self) -> None:
+        self._headers = {}
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def on_header_end(self) -> None:
+        name = self._field.decode("latin-1").strip().lower()
+        self._headers[name] = self._value.decode("latin-1").strip()
+        self._field.clear()
+        self._value.clear()
+
+    def on_headers_finished(self) -> None:
+        content_type = self._headers.get("content-type")
+        if content_type is None and not self.paths:
+            # Azure: only the first part may omit its Content-Type; it then takes the outer type.
+            content_type = self.outer_type or ""
+        if (content_type or "").strip().lower() != DICOM:
+            raise unsupported(content_type or "")
+        path = self.store.new_temp_path()
+        self.paths.append(path)
+        self._file = path.open("wb")
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        self._file.write(data[start:end])
+
+    def on_part_end(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+async def _body_chunks(request: Request, limit: int):
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise DicomError(413, f"The request payload exceeds the maximum size of {limit} bytes.")
+            if chunk:
+                yield chunk
+    except ClientDisconnect:
+        raise bad_request("The request body ended before it was complete.") from None
+
+
+async def spool_multipart(request: Request, store: Store, boundary: str, outer_type: str | None,
+                          limit: int, paths: list[Path]) -> None:
+    """Spool each part of a multipart body to a temp file; their paths are appended to ``paths``."""
+    spooler = _PartSpooler(store, outer_type)
+    spooler.paths = paths
+    try:
+        parser = MultipartParser(boundary.encode("latin-1"), spooler.callbacks())
+    except Exception:  # noqa: BLE001 - e.g. a boundary too long for the parser
+        raise bad_request("The multipart boundary is invalid.") from None
+    delimiter = b"--" + boundary.encode("latin-1")
+    pending = bytearray()
+    seen_any = False
+    started = False
+    try:
+        async for chunk in _body_chunks(request, limit):
+            seen_any = True
+            pending += chunk
+            if not started:
+                # Skip a preamble before the first delimiter, as RFC 2046 allows.
+                at = pending.find(delimiter)
+                if at < 0:
+                    if len(pending) > _MAX_PREAMBLE:
+                        raise bad_request("The multipart body does not contain the boundary from the "
+                                          "Content-Type header.")
+                    continue
+                del pending[:at]
+                started = True
+            if len(pending) >= _FLUSH_BYTES:
+                data, pending = bytes(pending), bytearray()
+                await anyio.to_thread.run_sync(parser.write, data)
+        if pending:
+            if not started:
+                raise bad_request("The multipart body does not contain the boundary from the Content-Type header.")
+            await anyio.to_thread.run_sync(parser.write, bytes(pending))
+    except MultipartParseError:
+        raise bad_request("The multipart body is malformed.") from None
+    finally:
+        spooler.close()
+    if seen_any and parser.state != _END:
+        raise bad_request("The multipart body is incomplete: the closing boundary is missing.")
+
+
+async def spool_single(request: Request, store: Store, limit: int, paths: list[Path]) -> None:
+    """Azure's non-standard single-part upload: the whole body is one DICOM file."""
+    path = store.new_temp_path()
+    paths.append(path)
+    f = await anyio.to_thread.run_sync(path.open, "wb")
+    try:
+        pending = bytearray()
+        async for chunk in _body_chunks(request, limit):
+            pending += chunk
+            if len(pending) >= _FLUSH_BYTES:
+                data, pending = bytes(pending), bytearray()
+                await anyio.to_thread.run_sync(f.write, data)
+        if pending:
+            await anyio.to_thread.run_sync(f.write, bytes(pending))
+    finally:
+        f.close()
+
+
+def _us(value: int) -> dict[str, Any]:
+    return {"vr": "US", "Value": [value]}
+
+
+def _ui(value: str) -> dict[str, Any]:
+    return {"vr": "UI", "Value": [value]}
+
+
+def _comments(comments: list[str]) -> dict[str, Any]:
+    items = [{"00000902": {"vr": "LO", "Value": [c]}} for c in comments]
+    return {"vr": "SQ", "Value": items} if items else {"vr": "SQ"}
+
+
+def _failure_item(f: Failure) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    if f.sop_class_uid:
+        item["00081150"] = _ui(f.sop_class_uid)
+    if f.sop_uid:
+        item["00081155"] = _ui(f.sop_uid)
+    item["00081197"] = _us(f.reason)
+    if f.comments:
+        item["00741048"] = _comments(f.comments)
+    return item
+
+
+def store_parts(store: Store, paths: list[Path], api_version: int, path_study: str | None,
+                base_url: str) -> Response:
+    """Validate and store each spooled part; build Azure's STOW response."""
+    if not paths:
+        return Response(status_code=204)
+    succeeded: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    any_warning = False
+    for path in paths:
+        try:
+            result = inspect_file(path, api_version, path_study)
+        except OSError:
+            result = Failure(PROCESSING_FAILURE)
+        if isinstance(result, Failure):
+            failed.append(_failure_item(result))
+            continue
+        s = result.staged
+        try:
+            store.add(s)
+        except DuplicateInstance:
+            failed.append(_failure_item(Failure(SOP_INSTANCE_ALREADY_EXISTS, s.sop_class_uid, s.sop_uid)))
+            continue
+        except OSError:
+            failed.append(_failure_item(Failure(PROCESSING_FAILURE, s.sop_class_uid, s.sop_uid)))
+            continue
+        item: dict[str, Any] = {
+            "00081150": _ui(s.sop_class_uid),
+            "00081155": _ui(s.sop_uid),
+            "00081190": {"vr": "UR", "Value": [
+                f"{base_url}/studies/{s.study_uid}/series/{s.series_uid}/instances/{s.sop_uid}"]},
+        }
+        if result.warning_reasons:
+            item["00081196"] = {"vr": "US", "Value": list(result.warning_reasons)}
+            any_warning = True
+        if api_version >= 2:
+            # v2 always reports the attribute warnings, as an empty sequence when there are none.
+            item["00741048"] = _comments(result.comments)
+        succeeded.append(item)
+
+    body: dict[str, Any] = {}
+    if path_study is not None and succeeded:
+        body["00081190"] = {"vr": "UR", "Value": [f"{base_url}/studies/{path_study}"]}
+    if failed:
+        body["00081198"] = {"vr": "SQ", "Value": failed}
+    if succeeded:
+        body["00081199"] = {"vr": "SQ", "Value": succeeded}
+    if not succeeded:
+        status = 409
+    elif failed or (api_version >= 2 and any_warning):
+        status = 202
+    else:
+        status = 200
+    return DicomJSONResponse(body, status_code=status)
+
+
+async def stow(request: Request, study_uid: str | None) -> Response:
+    """Handle ``POST /studies`` and ``POST /studies/{study}`` (the study UID already validated)."""
+    if not accepts_dicom_json(request.headers.get("accept")):
+        raise not_acceptable()
+    header = request.headers.get("content-type")
+    media, params = parse_content_type(header)
+    store: Store = request.app.state.store
+    limit: int = request.app.state.max_request_bytes
+    paths: list[Path] = []
+    try:
+        if media == "multipart/related":
+            boundary = params.get("boundary")
+            if not boundary:
+                raise unsupported(header or "")
+            if "start" in params:
+                raise bad_request("The 'start' parameter of multipart/related is not supported.")
+            await spool_multipart(request, store, boundary, params.get("type"), limit, paths)
+        elif media == DICOM:
+            await spool_single(request, store, limit, paths)
+        else:
+            raise unsupported(header or "")
+        return await anyio.to_thread.run_sync(
+            store_parts, store, paths, request.state.api_version, study_uid, request.state.base_url)
+    finally:
+        for path in paths:  # stored parts were renamed away; the rest are removed
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)

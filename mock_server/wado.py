@@ -1,0 +1,99 @@
+"""WADO-RS retrieve of studies, series and instances, and their metadata.
+
+Files are streamed from disk as stored (their preamble was zeroed at store time). The emulator does
+not transcode: where Azure would transcode, it answers 406 (Azure's TranscodingException status).
+"""
+
+import sqlite3
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from .accept import accepts_dicom_json
+from .errors import DicomError, not_acceptable, not_found
+from .negotiation import INSTANCE_DESCRIPTORS, ORIGINAL, RESOURCE_DESCRIPTORS, negotiate
+from .responses import DICOM_JSON, iter_file, multipart_response
+from .storage import Store
+
+NOT_FOUND = {
+    "study": "The specified study cannot be found.",
+    "series": "The specified series cannot be found.",
+    "instance": "The specified instance cannot be found.",
+}
+
+
+def level_of(series_uid: str | None, sop_uid: str | None) -> str:
+    return "instance" if sop_uid else "series" if series_uid else "study"
+
+
+def find_instances(store: Store, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None,
+                   columns: str = "*") -> list[sqlite3.Row]:
+    """The stored instances under a study/series/instance, oldest first; 404 when there are none."""
+    where, args = "study_uid=?", [study_uid]
+    if series_uid is not None:
+        where, args = where + " AND series_uid=?", args + [series_uid]
+    if sop_uid is not None:
+        where, args = where + " AND sop_uid=?", args + [sop_uid]
+    with store.read() as conn:
+        rows = conn.execute(f"SELECT {columns} FROM instances WHERE {where} ORDER BY watermark", args).fetchall()
+    if not rows:
+        raise not_found(NOT_FOUND[level_of(series_uid, sop_uid)])
+    return rows
+
+
+def transcoding_error(stored: str, requested: str) -> DicomError:
+    return DicomError(406, f"The emulator cannot transcode from transfer syntax '{stored}' to '{requested}'; "
+                           "request transfer-syntax=* to receive the instance as stored.")
+
+
+async def retrieve(request: Request, study_uid: str, series_uid: str | None = None,
+                   sop_uid: str | None = None) -> Response:
+    """GET a study, series or instance as DICOM Part 10 files."""
+    level = level_of(series_uid, sop_uid)
+    descriptors = INSTANCE_DESCRIPTORS if level == "instance" else RESOURCE_DESCRIPTORS
+    choice = negotiate(request.headers.get("accept"), descriptors, "application/dicom")
+    store: Store = request.app.state.store
+    rows = await anyio.to_thread.run_sync(
+        lambda: find_instances(store, study_uid, series_uid, sop_uid, "file_name, transfer_syntax"))
+    if choice.transfer_syntax != ORIGINAL:
+        if len(rows) > 1:
+            raise DicomError(406, f"Accept transfer syntax '{choice.transfer_syntax}' is not supported when "
+                                  "multiple instances are matched; retrieve them one at a time or specify "
+                                  "'transfer-syntax=*' in the Accept header.")
+        if rows[0]["transfer_syntax"] != choice.transfer_syntax:
+            raise transcoding_error(rows[0]["transfer_syntax"], choice.transfer_syntax)
+
+    def part_type(row: sqlite3.Row) -> str:
+        return f"application/dicom; transfer-syntax={row['transfer_syntax']}"
+
+    if not choice.multipart:
+        row = rows[0]
+        return StreamingResponse(iter_file(store.file_path(row["file_name"])), media_type=part_type(row))
+
+    def parts():
+        for row in rows:
+            path = store.file_path(row["file_name"])
+            if path.exists():  # skip an instance deleted while the response streams
+                yield part_type(row), iter_file(path)
+
+    return multipart_response(parts())
+
+
+async def metadata(request: Request, study_uid: str, series_uid: str | None = None,
+                   sop_uid: str | None = None) -> Response:
+    """GET …/metadata: a JSON array of the instances' DICOM JSON, with an ETag and 304."""
+    if not accepts_dicom_json(request.headers.get("accept")):
+        raise not_acceptable()
+    store: Store = request.app.state.store
+    rows = await anyio.to_thread.run_sync(
+        lambda: find_instances(store, study_uid, series_uid, sop_uid, "watermark, metadata"))
+    if sop_uid:
+        etag = str(rows[0]["watermark"])
+    else:
+        etag = f"{max(r['watermark'] for r in rows)}-{len(rows)}"
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None and etag in (v.strip().strip('"') for v in if_none_match.split(",")):
+        return Response(status_code=304, headers={"ETag": etag})
+    body = "[" + ",".join(r["metadata"] for r in rows) + "]"
+    return Response(body.encode("utf-8"), media_type=DICOM_JSON, headers={"ETag": etag})
