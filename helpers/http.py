@@ -74,6 +74,30 @@ def show_request(request: requests.Response | requests.PreparedRequest) -> None:
     print(f"--{boundary}--")
 
 
+def pretty_json(value: object, indent: int = 0, column: int = 0, width: int = 120) -> str:
+    """JSON indented by 2 spaces, except that whatever fits in ``width`` stays on one line.
+
+    DICOM JSON is mostly small ``{"vr": ..., "Value": [...]}`` objects, which read best one per line.
+    ``indent`` is the current nesting indent, ``column`` where this value starts on its line.
+    """
+    compact = json.dumps(value, ensure_ascii=False)
+    top_level = indent == 0 and column == 0  # always one entry per line at the top
+    if not isinstance(value, (dict, list)) or not value or (column + len(compact) <= width
+                                                              and not top_level):
+        return compact
+    pad = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            prefix = f"{pad}{json.dumps(key, ensure_ascii=False)}: "
+            items.append(prefix + pretty_json(item, indent + 2, len(prefix), width))
+        opening, closing = "{", "}"
+    else:
+        items = [pad + pretty_json(item, indent + 2, len(pad), width) for item in value]
+        opening, closing = "[", "]"
+    return f"{opening}\n" + ",\n".join(items) + f"\n{' ' * indent}{closing}"
+
+
 def _print_lines(text: str, max_lines: int) -> None:
     lines = text.splitlines()
     print("\n".join(lines[:max_lines]))
@@ -111,7 +135,7 @@ def show_response(response: requests.Response, max_lines: int = 20) -> None:
                   f"<{len(part.content)} bytes>")
     elif "json" in content_type or not content_type:
         try:
-            _print_lines(json.dumps(json.loads(body), indent=2, ensure_ascii=False), max_lines)
+            _print_lines(pretty_json(json.loads(body)), max_lines)
         except ValueError:  # not JSON after all (a server that sent no Content-Type)
             _print_text_or_size(body, max_lines)
     elif content_type.startswith("text/"):

@@ -13,6 +13,14 @@ import pytest
 import requests
 from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+# This folder has the name of the package it tests. Once pytest puts tests/ on sys.path (for
+# tests/conftest.py), "import helpers" would find this folder as an empty namespace package, since
+# the editable install's finder comes after the path search. A regular package anywhere on the path
+# wins over a namespace one, so adding the repository root is enough.
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 

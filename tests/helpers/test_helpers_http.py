@@ -102,12 +102,42 @@ def test_json_response_is_pretty_printed_and_truncated(capsys, make_response) ->
         "Content-Type: application/dicom+json\n"
         "\n"
         "[\n"
-        "  {\n"
-        '    "0020000D": {\n'
-        '      "vr": "UI",\n'
-        '      "Value": [\n'
-        '        "1.2.0"\n'
-        "... (76 more lines)\n")  # 10 items x 8 lines + 2 brackets - 6 shown
+        '  {"0020000D": {"vr": "UI", "Value": ["1.2.0"]}},\n'
+        '  {"0020000D": {"vr": "UI", "Value": ["1.2.1"]}},\n'
+        '  {"0020000D": {"vr": "UI", "Value": ["1.2.2"]}},\n'
+        '  {"0020000D": {"vr": "UI", "Value": ["1.2.3"]}},\n'
+        '  {"0020000D": {"vr": "UI", "Value": ["1.2.4"]}},\n'
+        "... (6 more lines)\n")  # 10 items + 2 brackets, 6 lines shown
+
+
+def test_pretty_json_keeps_small_objects_on_one_line_and_splits_long_ones() -> None:
+    url = "http://127.0.0.1:8765/v2/studies/" + "1" * 64 + "/series/" + "2" * 64
+    value = {"00081199": {"vr": "SQ", "Value": [{
+        "00081150": {"vr": "UI", "Value": ["1.2.840.10008.5.1.4.1.1.7"]},
+        "00081190": {"vr": "UR", "Value": [url]}}]},
+        "00100010": {"vr": "PN", "Value": [{"Alphabetic": "Anony Mous"}]}}
+
+    text = http.pretty_json(value)
+
+    assert json.loads(text) == value
+    assert text == (
+        "{\n"
+        '  "00081199": {\n'
+        '    "vr": "SQ",\n'
+        '    "Value": [\n'
+        "      {\n"
+        '        "00081150": {"vr": "UI", "Value": ["1.2.840.10008.5.1.4.1.1.7"]},\n'
+        '        "00081190": {\n'
+        '          "vr": "UR",\n'
+        '          "Value": [\n'
+        f'            "{url}"\n'
+        "          ]\n"
+        "        }\n"
+        "      }\n"
+        "    ]\n"
+        "  },\n"
+        '  "00100010": {"vr": "PN", "Value": [{"Alphabetic": "Anony Mous"}]}\n'
+        "}")
 
 
 def test_short_json_is_printed_whole(capsys, make_response) -> None:

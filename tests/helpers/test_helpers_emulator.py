@@ -1,0 +1,97 @@
+"""connect() against the local emulator: it starts one in the background, and the helpers work with it."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from helpers import connect, encode_multipart_related, read_datasets, read_frames, samples
+from helpers.cleanup import delete_study
+from helpers.emulator import LOG_NAME, PID_NAME
+from helpers.http import show_request, show_response
+
+DICOM_JSON = "application/dicom+json"
+
+
+def stop(pid: int) -> None:
+    """Stop the background emulator connect() started, and reap it."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                return
+        except ChildProcessError:  # already reaped by subprocess's own clean-up
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory):
+    """(environment, client) for an emulator that connect() started on a free port."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data_dir = tmp_path_factory.mktemp("emulator-data")
+    env = {"DICOMWEB_EMULATOR_DATA_DIR": str(data_dir), "DICOMWEB_EMULATOR_PORT": str(port)}
+    client = connect(env)
+    assert client.emulator_pid is not None
+    yield env, client
+    stop(client.emulator_pid)
+
+
+def test_connect_starts_the_emulator_and_authenticates(started) -> None:
+    env, client = started
+    data_dir = client.config.emulator_data_dir
+
+    response = client.session.get(client.url("changefeed"))
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert isinstance(response.json(), list)
+    assert (data_dir / PID_NAME).read_text() == f"{client.emulator_pid}\n"
+    assert "listening on" in (data_dir / LOG_NAME).read_text()
+
+
+def test_second_connect_reuses_the_running_emulator(started) -> None:
+    env, first = started
+
+    second = connect(env)
+
+    assert second.emulator_pid is None
+    assert second.session.get(second.url("changefeed")).status_code == 200
+
+
+def test_samples_round_trip_through_the_emulator(started, capsys) -> None:
+    _, client = started
+    body, content_type = encode_multipart_related([s.data() for s in samples.ALL])
+
+    stored = client.session.post(client.url("studies"), data=body,
+                                 headers={"Content-Type": content_type, "Accept": DICOM_JSON})
+    show_request(stored)
+    show_response(stored, max_lines=3)
+    retrieved = client.session.get(
+        client.url(f"studies/{samples.STUDY_UID}"),
+        headers={"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'})
+    red = samples.RED_TRIANGLE
+    frames = read_frames(client.session.get(
+        client.url(f"studies/{red.study_uid}/series/{red.series_uid}/instances/{red.sop_uid}/frames/1"),
+        headers={"Accept": 'multipart/related; type="application/octet-stream"; transfer-syntax=*'}))
+    delete_study(client, samples.STUDY_UID)
+    delete_study(client, samples.STUDY_UID)
+    after = client.session.get(client.url(f"studies/{samples.STUDY_UID}/metadata"),
+                               headers={"Accept": DICOM_JSON})
+
+    assert stored.status_code == 200
+    assert capsys.readouterr().out.startswith(
+        "POST /studies\nAccept: application/dicom+json\nAuthorization: Bearer <token>\n"
+        f"Content-Length: {len(body)}\nContent-Type: {content_type}\n\n")
+    assert sorted(ds.SOPInstanceUID for ds in read_datasets(retrieved)) == sorted(
+        s.sop_uid for s in samples.ALL)
+    assert [len(f) for f in frames] == [979 * 985 * 3]
+    assert after.status_code == 404
