@@ -1,0 +1,258 @@
+"""The change feed of the emulator, over HTTP: Azure's entry shape, states and v1/v2 paging.
+
+The feed is shared by every test of the session, so each test first reads the latest sequence
+number and only looks at the entries that come after it (or at its own instances' UIDs).
+"""
+
+import io
+import re
+from datetime import datetime, timedelta
+
+import pytest
+import requests
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+from helpers.multipart import encode_multipart_related
+from mock_server.launcher import start_emulator
+
+JSON_UTF8 = "application/json; charset=utf-8"
+ENTRY_KEYS = ["sequence", "partitionName", "studyInstanceUid", "seriesInstanceUid", "sopInstanceUid",
+              "action", "timestamp", "state", "metadata"]
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}\+00:00$")
+
+
+def make_instance(study: str, series: str, sop: str) -> bytes:
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    ds.file_meta.MediaStorageSOPInstanceUID = sop
+    ds.SOPClassUID = SecondaryCaptureImageStorage
+    ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID = sop, study, series
+    ds.PatientID, ds.PatientName = "FEED-1", "Feed^Test"
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def stow(client, count: int = 1) -> list[tuple[str, str, str]]:
+    """Store ``count`` new instances in one request; return their (study, series, sop) UIDs."""
+    study, series = generate_uid(), generate_uid()
+    keys = [(study, series, generate_uid()) for _ in range(count)]
+    body, content_type = encode_multipart_related([make_instance(*k) for k in keys])
+    response = client.post(f"{client.base}/studies", data=body,
+                           headers={"Content-Type": content_type, "Accept": "application/dicom+json"})
+    assert response.status_code == 200, response.text
+    return keys
+
+
+def url(client, version: str, path: str = "changefeed") -> str:
+    return f"{client.base.rsplit('/', 1)[0]}/{version}/{path}"
+
+
+def entries(response) -> list[dict]:
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == JSON_UTF8
+    body = response.json()
+    assert isinstance(body, list)
+    return body
+
+
+def entry(response) -> dict:
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == JSON_UTF8
+    body = response.json()
+    assert isinstance(body, dict)
+    return body
+
+
+def bad(response, name: str) -> None:
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert name in response.text
+
+
+def latest_sequence(client) -> int:
+    response = client.get(url(client, "v1", "changefeed/latest"), params={"includeMetadata": "false"})
+    return 0 if response.status_code == 204 else entry(response)["sequence"]
+
+
+def after(client, sequence: int, **params) -> list[dict]:
+    """v1 entries with a sequence number above ``sequence``."""
+    return entries(client.get(url(client, "v1"), params={"offset": sequence, "limit": 100, **params}))
+
+
+# --- entry shape -----------------------------------------------------------------------------------
+
+def test_entry_has_azure_keys_in_order(emulator_client):
+    (study, series, sop), = stow(emulator_client)
+    latest = entry(emulator_client.get(url(emulator_client, "v2", "changefeed/latest")))
+    assert list(latest) == ENTRY_KEYS
+    assert latest["partitionName"] == "Microsoft.Default"
+    assert (latest["studyInstanceUid"], latest["seriesInstanceUid"], latest["sopInstanceUid"]) == (study, series, sop)
+    assert (latest["action"], latest["state"]) == ("Create", "Current")
+    assert TIMESTAMP.match(latest["timestamp"])
+    assert latest["metadata"]["00080018"] == {"vr": "UI", "Value": [sop]}
+    assert latest["metadata"]["00100010"] == {"vr": "PN", "Value": [{"Alphabetic": "Feed^Test"}]}
+    # The list holds the same entry.
+    assert after(emulator_client, latest["sequence"] - 1) == [latest]
+
+
+@pytest.mark.parametrize("name, value", [("includeMetadata", "false"), ("includemetadata", "FALSE"),
+                                         ("IncludeMetadata", "False")])
+def test_include_metadata_false_leaves_metadata_out(emulator_client, name, value):
+    base = latest_sequence(emulator_client)
+    stow(emulator_client)
+    listed = after(emulator_client, base, **{name: value})
+    assert [list(e) for e in listed] == [ENTRY_KEYS[:-1]]
+    latest = entry(emulator_client.get(url(emulator_client, "v1", "changefeed/latest"), params={name: value}))
+    assert list(latest) == ENTRY_KEYS[:-1]
+    assert "metadata" in after(emulator_client, base, includeMetadata="true")[0]
+
+
+@pytest.mark.parametrize("value", ["yes", "1", ""])
+@pytest.mark.parametrize("path", ["changefeed", "changefeed/latest"])
+def test_include_metadata_must_be_true_or_false(emulator_client, path, value):
+    for version in ("v1", "v2"):
+        bad(emulator_client.get(url(emulator_client, version, path), params={"includeMetadata": value}),
+            "includeMetadata")
+
+
+# --- states ----------------------------------------------------------------------------------------
+
+def test_states_after_create_delete_create(emulator_client):
+    base = latest_sequence(emulator_client)
+    (study, series, sop), = stow(emulator_client)
+    response = emulator_client.delete(f"{emulator_client.base}/studies/{study}/series/{series}/instances/{sop}")
+    assert response.status_code == 204, response.text
+    deleted = after(emulator_client, base)
+    assert [(e["action"], e["state"]) for e in deleted] == [("Create", "Deleted"), ("Delete", "Deleted")]
+    assert all("metadata" not in e and e["sopInstanceUid"] == sop for e in deleted)
+
+    body, content_type = encode_multipart_related([make_instance(study, series, sop)])
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=body,
+                                    headers={"Content-Type": content_type, "Accept": "application/dicom+json"})
+    assert response.status_code == 200, response.text
+    final = after(emulator_client, base)
+    assert [(e["action"], e["state"]) for e in final] == [
+        ("Create", "Replaced"), ("Delete", "Replaced"), ("Create", "Current")]
+    assert ["metadata" in e for e in final] == [False, False, True]
+    assert final[2]["metadata"]["00080018"]["Value"] == [sop]
+
+
+# --- v1 paging by sequence ------------------------------------------------------------------------
+
+def test_v1_offset_is_an_exclusive_sequence_and_limit_bounds_the_range(emulator_client):
+    base = latest_sequence(emulator_client)
+    keys = stow(emulator_client, 3)
+    feed = url(emulator_client, "v1")
+    first = entries(emulator_client.get(feed, params={"offset": base}))
+    assert [e["sequence"] for e in first] == [base + 1, base + 2, base + 3]
+    assert [e["sopInstanceUid"] for e in first] == [k[2] for k in keys]
+    page = entries(emulator_client.get(feed, params={"offset": base, "limit": 2}))
+    assert [e["sequence"] for e in page] == [base + 1, base + 2]
+    page = entries(emulator_client.get(feed, params={"offset": base + 2, "limit": 2}))
+    assert [e["sequence"] for e in page] == [base + 3]
+    assert entries(emulator_client.get(feed, params={"offset": base + 3})) == []
+    # v1 has no time window: a startTime is not even read.
+    assert len(entries(emulator_client.get(feed, params={"offset": base, "startTime": "soon"}))) == 3
+
+
+def test_default_limits_are_10_in_v1_and_100_in_v2(emulator_client):
+    base = latest_sequence(emulator_client)
+    stow(emulator_client, 101)
+    v1 = entries(emulator_client.get(url(emulator_client, "v1"), params={"offset": base}))
+    assert [e["sequence"] for e in v1] == list(range(base + 1, base + 11))
+    start = v1[0]["timestamp"]
+    v2 = entries(emulator_client.get(url(emulator_client, "v2"), params={"startTime": start}))
+    assert [e["sequence"] for e in v2] == list(range(base + 1, base + 101))
+    rest = entries(emulator_client.get(url(emulator_client, "v2"), params={"startTime": start, "offset": 100}))
+    assert [e["sequence"] for e in rest] == [base + 101]
+
+
+@pytest.mark.parametrize("params, name", [
+    ({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"limit": "ten"}, "limit"),
+    ({"offset": -1}, "offset"), ({"offset": "first"}, "offset"),
+])
+def test_v1_bad_paging_is_400(emulator_client, params, name):
+    bad(emulator_client.get(url(emulator_client, "v1"), params=params), name)
+
+
+def test_v1_limit_100_is_allowed(emulator_client):
+    assert len(entries(emulator_client.get(url(emulator_client, "v1"), params={"limit": 100}))) <= 100
+
+
+# --- v2 paging by time window --------------------------------------------------------------------
+
+def _in_plus_two(timestamp: str) -> str:
+    """The same instant written with a +02:00 offset."""
+    whole, fraction = timestamp[:19], timestamp[20:27]
+    moved = datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S") + timedelta(hours=2)
+    return f"{moved:%Y-%m-%dT%H:%M:%S}.{fraction}+02:00"
+
+
+def test_v2_time_window_start_inclusive_end_exclusive(emulator_client):
+    base = latest_sequence(emulator_client)
+    for _ in range(3):
+        stow(emulator_client)  # one request each: three distinct timestamps
+    mine = after(emulator_client, base)
+    (s1, t1), (s2, t2), (s3, t3) = [(e["sequence"], e["timestamp"]) for e in mine]
+    feed = url(emulator_client, "v2")
+
+    def sequences(**params) -> list[int]:
+        return [e["sequence"] for e in entries(emulator_client.get(feed, params=params))]
+
+    assert sequences(startTime=t2) == [s2, s3]
+    assert sequences(startTime=t1, endTime=t3) == [s1, s2]
+    assert sequences(startTime=t1, endTime=t2) == [s1]
+    assert sequences(startTime=_in_plus_two(t2)) == [s2, s3]
+    assert sequences(startTime=t1, offset=1, limit=1) == [s2]
+    assert sequences(startTime=t1, offset=3) == []
+    assert sequences(startTime=t1, limit=200) == [s1, s2, s3]
+    assert sequences(startTime=t1, endTime="9999-12-31T23:59:59Z") == [s1, s2, s3]
+
+
+@pytest.mark.parametrize("params, name", [
+    ({"limit": 0}, "limit"), ({"limit": 201}, "limit"), ({"limit": "many"}, "limit"),
+    ({"offset": -1}, "offset"), ({"offset": "1.5"}, "offset"),
+    ({"startTime": "2024-01-01T10:00:00"}, "startTime"),
+    ({"endTime": "2024-01-01T10:00:00"}, "endTime"),
+    ({"startTime": "yesterday"}, "startTime"),
+    ({"startTime": "2024-13-01T10:00:00Z"}, "startTime"),
+    ({"startTime": "2024-01-01T10:00:00Z", "endTime": "2024-01-01T10:00:00Z"}, "startTime"),
+    ({"startTime": "2024-01-02T00:00:00Z", "endTime": "2024-01-01T00:00:00Z"}, "endTime"),
+])
+def test_v2_bad_paging_is_400(emulator_client, params, name):
+    bad(emulator_client.get(url(emulator_client, "v2"), params=params), name)
+
+
+# --- latest ----------------------------------------------------------------------------------------
+
+def test_latest_is_the_newest_entry_in_both_versions(emulator_client):
+    (study, series, sop), = stow(emulator_client)
+    v1 = entry(emulator_client.get(url(emulator_client, "v1", "changefeed/latest")))
+    v2 = entry(emulator_client.get(url(emulator_client, "v2", "changefeed/latest")))
+    assert v1 == v2
+    assert v1["sopInstanceUid"] == sop
+    assert after(emulator_client, v1["sequence"]) == []
+
+
+def test_latest_reads_no_paging_parameters(emulator_client):
+    stow(emulator_client)
+    response = emulator_client.get(url(emulator_client, "v2", "changefeed/latest"),
+                                   params={"limit": 0, "offset": -1, "startTime": "never"})
+    assert entry(response)["action"] == "Create"
+
+
+def test_empty_feed(tmp_path):
+    with start_emulator(tmp_path / "data", in_memory=True) as emu, requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {emu.token()}"
+        for version in ("v1", "v2"):
+            response = session.get(f"{emu.base_url(version)}/changefeed")
+            assert response.status_code == 200
+            assert response.headers["Content-Type"] == JSON_UTF8
+            assert response.json() == []
+            response = session.get(f"{emu.base_url(version)}/changefeed/latest")
+            assert response.status_code == 204
+            assert response.content == b""
