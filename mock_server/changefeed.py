@@ -186,7 +186,7 @@ def _read_latest(store, version: int, include: bool) -> dict | None:
 
 
 def _json(payload: object) -> Response:
-    body = json.dumps(payload, separators=(",", ":"))
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return Response(body.encode("utf-8"), status_code=200, media_type=JSON_UTF8)
 
 

@@ -61,6 +61,7 @@ class _Index:
     study_series: dict[str, set[str]] = field(default_factory=dict)
     series_newest: dict[tuple[str, str], int] = field(default_factory=dict)
     series_count: dict[tuple[str, str], int] = field(default_factory=dict)
+    series_of: dict[int, str] = field(default_factory=dict)
     metadata: dict[int, Json] = field(default_factory=dict)
 
 
@@ -100,6 +101,7 @@ def _load(conn: sqlite3.Connection, query: Query) -> _Index:
         index.study_series.setdefault(study, set()).add(series)
         index.series_newest[key] = max(index.series_newest.get(key, 0), watermark)
         index.series_count[key] = index.series_count.get(key, 0) + 1
+        index.series_of[watermark] = series
 
     wanted = set(index.study_newest.values()) | set(index.series_newest.values())
     if query.level == "instance":
@@ -276,7 +278,7 @@ def _search(index: _Index, query: Query, version: int) -> list[Json]:
     results = []
     for c in page:
         metadata = index.metadata[c.watermark]
-        series = c.series or _first_value(metadata.get(SERIES_UID)) or ""
+        series = c.series or index.series_of[c.watermark]
         dataset: Json = {}
         if from_metadata:
             dataset = {t: e for t, e in metadata.items() if t in tags}

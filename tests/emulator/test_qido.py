@@ -8,10 +8,13 @@ import io
 import uuid
 
 import pytest
+import requests
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
+from helpers import samples
 from helpers.multipart import encode_multipart_related
+from mock_server.launcher import start_emulator
 
 DICOM_JSON = "application/dicom+json"
 PLAIN = "text/plain"
@@ -499,3 +502,39 @@ def test_results_follow_the_newest_instance(emulator_client):
     # A new instance in the older study makes it the newest.
     stow(emulator_client, [make_instance(first, generate_uid(), generate_uid(), PatientID=pid)])
     assert uids(ok(get(emulator_client, "studies", {"PatientID": pid})), STUDY_UID) == [first, second]
+
+
+# --- the tutorial's own queries on the sample study ------------------------------------------------
+
+def test_sample_study_as_the_tutorial_queries_it(tmp_path):
+    """The notebook's six QIDO calls against the three sample files, on an emulator of their own."""
+    with start_emulator(tmp_path / "data", in_memory=True) as emu, requests.Session() as client:
+        client.headers["Authorization"] = f"Bearer {emu.token()}"
+        client.base = emu.base_url("v2")
+        stow(client, [s.data() for s in samples.ALL])
+        study, green = samples.STUDY_UID, samples.GREEN_SQUARE
+        red = samples.RED_TRIANGLE
+
+        v2 = ok(get(client, "studies", {"StudyInstanceUID": study}))
+        assert v2 == [{
+            STUDY_DATE: {"vr": "DA", "Value": ["20200922"]},
+            REFERRING: {"vr": "PN", "Value": [{"Alphabetic": "Doctor Doc"}]},
+            PATIENT_NAME: {"vr": "PN", "Value": [{"Alphabetic": "Anony Mous"}]},
+            PATIENT_ID: {"vr": "LO", "Value": ["ID1"]},
+            STUDY_UID: {"vr": "UI", "Value": [study]},
+        }]
+        v1 = ok(get(client, "studies", {"StudyInstanceUID": study}, version="v1"))
+        assert v1[0][ACCESSION] == {"vr": "SH"} and v1[0][BIRTH_DATE] == {"vr": "DA"}
+        assert v1[0][STUDY_TIME] == {"vr": "TM", "Value": ["120000"]}
+        assert v1[0][PATIENT_SEX] == {"vr": "CS", "Value": ["F"]}
+
+        assert uids(ok(get(client, "series", {"SeriesInstanceUID": green.series_uid})), SERIES_UID) == [
+            green.series_uid]
+        assert uids(ok(get(client, f"studies/{study}/series", {"SeriesInstanceUID": green.series_uid})),
+                    SERIES_UID) == [green.series_uid]
+        for path in ("instances", f"studies/{study}/instances",
+                     f"studies/{study}/series/{red.series_uid}/instances"):
+            assert uids(ok(get(client, path, {"SOPInstanceUID": red.sop_uid})), SOP_UID) == [red.sop_uid]
+        # Green and red share a series; the sample study holds three instances.
+        counts = ok(get(client, f"studies/{study}/series", {"includefield": "NumberOfSeriesRelatedInstances"}))
+        assert sorted(r[SERIES_INSTANCES]["Value"][0] for r in counts) == [1, 2]
