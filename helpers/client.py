@@ -17,6 +17,7 @@ AZURE_FEATURES = frozenset({"delete", "changefeed", "single-part-stow", "conflic
                             "fuzzy-matching"})
 
 _ESCAPED_LITERALS = re.compile(r"%(2A|3F|2C)", re.IGNORECASE)
+_LITERALS = {"2A": "*", "3F": "?", "2C": ","}
 
 
 class LiteralQuerySession(requests.Session):
@@ -30,8 +31,7 @@ class LiteralQuerySession(requests.Session):
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
         parts = urlsplit(request.url)
         if parts.query:
-            query = _ESCAPED_LITERALS.sub(lambda m: {"2A": "*", "3F": "?", "2C": ","}[m[1].upper()],
-                                          parts.query)
+            query = _ESCAPED_LITERALS.sub(lambda match: _LITERALS[match[1].upper()], parts.query)
             request.url = urlunsplit(parts._replace(query=query))
         return super().send(request, **kwargs)
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .multipart import decode_body, is_multipart
+from .multipart import Part, decode_body, is_multipart
 
 # Headers requests adds on its own that say nothing about the DICOMweb contract.
 NOISE_HEADERS = {"user-agent", "accept-encoding", "connection"}
@@ -39,8 +39,20 @@ def _text(value: str | bytes) -> str:
 
 
 def _redact(value: str) -> str:
-    scheme = value.split(" ", 1)[0]
+    scheme, space, _ = value.partition(" ")
+    if not space:
+        return "<credentials>"
     return f"{scheme} <token>" if scheme.lower() == "bearer" else f"{scheme} <credentials>"
+
+
+def _parts_or_none(body: bytes, content_type: str) -> list[Part] | None:
+    """The parts of a multipart body, or None if it is not one (or is malformed)."""
+    if not is_multipart(content_type):
+        return None
+    try:
+        return decode_body(body, content_type)
+    except ValueError:
+        return None
 
 
 def show_request(request: requests.Response | requests.PreparedRequest) -> None:
@@ -62,11 +74,12 @@ def show_request(request: requests.Response | requests.PreparedRequest) -> None:
         return
     body = body.encode("utf-8") if isinstance(body, str) else body
     content_type = _text(request.headers.get("Content-Type", ""))
-    if not is_multipart(content_type):
+    parts = _parts_or_none(body, content_type)
+    if parts is None:
         print(f"<{len(body)} bytes>")
         return
     boundary = content_type.split("boundary=", 1)[1].split(";", 1)[0].strip('"')
-    for part in decode_body(body, content_type):
+    for part in parts:
         print(f"--{boundary}")
         for name, value in part.headers.items():
             print(f"{name.title()}: {value}")
@@ -125,10 +138,10 @@ def show_response(response: requests.Response, max_lines: int = 20) -> None:
     print()
     content_type = response.headers.get("Content-Type", "").lower()
     body = response.content
+    parts = _parts_or_none(body, response.headers.get("Content-Type", ""))
     if not body:
         print("<empty body>")
-    elif is_multipart(content_type):
-        parts = decode_body(body, response.headers["Content-Type"])
+    elif parts is not None:
         print(f"{len(parts)} part{'s' if len(parts) != 1 else ''}:")
         for number, part in enumerate(parts, 1):
             print(f"  part {number}: {part.content_type or '(no Content-Type)'}, "

@@ -193,3 +193,25 @@ def test_binary_response_is_summarised(capsys, make_response) -> None:
     http.show_response(make_response(200, b"\x89PNG\r\n" + b"\x00" * 94, {"Content-Type": "image/png"}))
 
     assert capsys.readouterr().out == "200 OK\nContent-Type: image/png\n\n<100 bytes>\n"
+
+
+def test_authorization_without_a_scheme_is_hidden_entirely(capsys) -> None:
+    request = requests.Request("GET", BASE + "/studies",
+                               headers={"Authorization": "rawsecrettoken"}).prepare()
+
+    http.show_request(request)
+
+    assert capsys.readouterr().out == "GET /studies\nAuthorization: <credentials>\n"
+
+
+def test_malformed_multipart_is_summarised_not_raised(capsys, make_response) -> None:
+    request = requests.Request("POST", BASE + "/studies", data=b"no parts here",
+                               headers={"Content-Type": "multipart/related"}).prepare()
+
+    http.show_request(request)
+    http.show_response(make_response(200, b"--x\r\nno blank line", {
+        "Content-Type": "multipart/related; boundary=x"}))
+
+    assert capsys.readouterr().out == (
+        "POST /studies\nContent-Length: 13\nContent-Type: multipart/related\n\n<13 bytes>\n"
+        "200 OK\nContent-Type: multipart/related; boundary=x\n\n<18 bytes>\n")
