@@ -83,7 +83,8 @@ def load_config(environ: Mapping[str, str] = os.environ) -> Config:
     port_text = _get(environ, "DICOMWEB_EMULATOR_PORT")
     port = _port(port_text) if port_text else mock_server.DEFAULT_PORT
     data_dir_text = _get(environ, "DICOMWEB_EMULATOR_DATA_DIR")
-    data_dir = Path(data_dir_text).expanduser().resolve() if data_dir_text else mock_server.DEFAULT_DATA_DIR
+    data_dir = (Path(data_dir_text).expanduser().resolve() if data_dir_text
+                else mock_server.DEFAULT_DATA_DIR)
     token = _get(environ, "DICOMWEB_TOKEN")
     auth = _choice(environ, "DICOMWEB_AUTH", AUTH_MODES)
     url = _get(environ, "DICOMWEB_URL")
@@ -98,7 +99,10 @@ def load_config(environ: Mapping[str, str] = os.environ) -> Config:
         on_azure = urlsplit(url).hostname.endswith(AZURE_HOST_SUFFIX)
         if auth is None:
             auth = "azure" if on_azure else "token" if token else "none"
-        if auth == "emulator" and urlsplit(url).port:
+        if auth == "emulator" and urlsplit(url).hostname in LOOPBACK_HOSTS:
+            if not urlsplit(url).port:
+                raise ConfigError(f"DICOMWEB_URL={url!r} needs the emulator's port, "
+                                  f"e.g. http://127.0.0.1:{mock_server.DEFAULT_PORT}/v2")
             port = urlsplit(url).port  # the emulator to start is the one the URL names
     if auth == "token" and not token:
         raise ConfigError("DICOMWEB_AUTH=token needs the token in DICOMWEB_TOKEN")

@@ -84,6 +84,7 @@ def test_token_is_kept_only_in_token_mode() -> None:
     ({"DICOMWEB_URL": "http:///v2"}, "is not an http(s) URL"),
     ({"DICOMWEB_URL": "http://host:99999/v2"}, "DICOMWEB_URL='http://host:99999/v2'"),
     ({"DICOMWEB_URL": "http://host/v2?x=1"}, "must not have a query"),
+    ({"DICOMWEB_URL": "http://127.0.0.1/v2", "DICOMWEB_AUTH": "emulator"}, "needs the emulator's port"),
     ({"DICOMWEB_EMULATOR_PORT": "eighty"}, "is not a port number"),
     ({"DICOMWEB_EMULATOR_PORT": "70000"}, "is not a port number"),
 ])
