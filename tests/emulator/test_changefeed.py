@@ -256,3 +256,11 @@ def test_empty_feed(tmp_path):
             response = session.get(f"{emu.base_url(version)}/changefeed/latest")
             assert response.status_code == 204
             assert response.content == b""
+
+
+def test_reader_token_may_read_the_feed(emulator, emulator_client):
+    (study, series, sop), = stow(emulator_client)
+    with requests.Session() as reader:
+        reader.headers["Authorization"] = f"Bearer {emulator.token(role='reader')}"
+        latest = entry(reader.get(f"{emulator.base_url('v2')}/changefeed/latest"))
+        assert latest["sopInstanceUid"] == sop

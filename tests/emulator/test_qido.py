@@ -538,3 +538,10 @@ def test_sample_study_as_the_tutorial_queries_it(tmp_path):
         # Green and red share a series; the sample study holds three instances.
         counts = ok(get(client, f"studies/{study}/series", {"includefield": "NumberOfSeriesRelatedInstances"}))
         assert sorted(r[SERIES_INSTANCES]["Value"][0] for r in counts) == [1, 2]
+
+
+def test_reader_token_may_search(emulator, data):
+    with requests.Session() as reader:
+        reader.headers["Authorization"] = f"Bearer {emulator.token(role='reader')}"
+        response = reader.get(f"{emulator.base_url('v2')}/studies", params={"PatientID": data.pid}, headers=ACCEPT)
+        assert uids(ok(response), STUDY_UID) == [data.c, data.b, data.a]
