@@ -1,0 +1,61 @@
+"""Fixtures for the emulator tests: synthetic instances, clients with other credentials, own emulators."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from emulator_testlib import Instance, build_instance, stow
+from mock_server.launcher import Emulator, start_emulator
+
+
+@pytest.fixture
+def make_instance() -> Callable[..., Instance]:
+    return build_instance
+
+
+@pytest.fixture
+def stored(emulator_client: requests.Session) -> Callable[..., Instance]:
+    """Store a fresh synthetic instance (same arguments as ``build_instance``) and return it."""
+
+    def store(**kwargs: object) -> Instance:
+        instance = build_instance(**kwargs)
+        response = stow(emulator_client, [instance.data])
+        assert response.status_code == 200, response.text
+        return instance
+
+    return store
+
+
+@pytest.fixture(scope="session")
+def reader_client(emulator: Emulator) -> Iterator[requests.Session]:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {emulator.token('reader')}"
+    session.base = emulator.base_url("v2")
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def v1_client(emulator: Emulator) -> Iterator[requests.Session]:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {emulator.token()}"
+    session.base = emulator.base_url("v1")
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def own_emulator(tmp_path: Path) -> Iterator[Callable[..., Emulator]]:
+    """Start emulators private to one test (on tmp_path unless given a data dir); all stopped afterwards."""
+    started: list[Emulator] = []
+
+    def start(data_dir: Path | None = None, **kwargs: object) -> Emulator:
+        emu = start_emulator(data_dir or tmp_path / "data", **kwargs)
+        started.append(emu)
+        return emu
+
+    yield start
+    for emu in started:
+        emu.stop()

@@ -1,0 +1,126 @@
+"""WADO-RS frames: byte ranges of native pixel data, encapsulated fragments, and the 400/404/406 rules."""
+
+import pytest
+from pydicom.uid import JPEGBaseline8Bit
+
+from emulator_testlib import PLAIN, build_instance, read_multipart
+
+OCTET_ANY = 'multipart/related; type="application/octet-stream"; transfer-syntax=*'
+EXPLICIT = "1.2.840.10008.1.2.1"
+
+
+@pytest.fixture
+def multiframe(stored):
+    return stored(frames=4, rows=6, columns=7)
+
+
+def frames_url(client, inst, frames):
+    return f"{client.base}/{inst.path}/frames/{frames}"
+
+
+@pytest.mark.parametrize("accept", [OCTET_ANY, 'multipart/related; type="application/octet-stream"', "*/*",
+                                    f'multipart/related; type="application/octet-stream"; transfer-syntax={EXPLICIT}'])
+def test_frames_are_returned_in_request_order(emulator_client, multiframe, accept):
+    response = emulator_client.get(frames_url(emulator_client, multiframe, "3,1,4"), headers={"Accept": accept})
+    assert response.status_code == 200
+    parts = read_multipart(response)
+    assert [h["content-type"] for h, _ in parts] == [f"application/octet-stream; transfer-syntax={EXPLICIT}"] * 3
+    assert [body for _, body in parts] == [multiframe.frames[2], multiframe.frames[0], multiframe.frames[3]]
+
+
+def test_v2_single_part_frame(emulator_client, multiframe):
+    response = emulator_client.get(frames_url(emulator_client, multiframe, "2"),
+                                   headers={"Accept": "application/octet-stream; transfer-syntax=*"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == f"application/octet-stream; transfer-syntax={EXPLICIT}"
+    assert response.content == multiframe.frames[1]
+
+
+def test_single_part_accept_with_several_frames_is_400(emulator_client, multiframe):
+    response = emulator_client.get(frames_url(emulator_client, multiframe, "1,2"),
+                                   headers={"Accept": "application/octet-stream; transfer-syntax=*"})
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == PLAIN
+    assert "multipart" in response.text.lower()
+
+
+def test_v1_has_no_single_part_frames(v1_client, multiframe):
+    url = f"{v1_client.base}/{multiframe.path}/frames/1"
+    response = v1_client.get(url, headers={"Accept": "application/octet-stream; transfer-syntax=*"})
+    assert response.status_code == 406
+    response = v1_client.get(url, headers={"Accept": OCTET_ANY})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("frames", ["0", "-1", "1,,2", "a", "1.5", "", " ", "1,0"])
+def test_bad_frame_list_is_400(emulator_client, multiframe, frames):
+    response = emulator_client.get(frames_url(emulator_client, multiframe, frames), headers={"Accept": OCTET_ANY})
+    if frames in ("", " "):
+        # An empty last segment does not reach the frames route at all.
+        assert response.status_code in (400, 404)
+    else:
+        assert response.status_code == 400
+        assert response.headers["Content-Type"] == PLAIN
+        assert "frames" in response.text
+
+
+@pytest.mark.parametrize("frames", ["5", "1,5", "99999"])
+def test_frame_beyond_the_last_is_404(emulator_client, multiframe, frames):
+    response = emulator_client.get(frames_url(emulator_client, multiframe, frames), headers={"Accept": OCTET_ANY})
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == PLAIN
+    assert response.text == "The specified frame cannot be found."
+
+
+def test_instance_without_pixel_data_has_no_frames(emulator_client, stored):
+    inst = stored(pixels=False)
+    response = emulator_client.get(frames_url(emulator_client, inst, "1"), headers={"Accept": OCTET_ANY})
+    assert response.status_code == 404
+    assert response.text == "The specified frame cannot be found."
+
+
+def test_missing_instance_is_404(emulator_client, multiframe):
+    url = f"{emulator_client.base}/studies/{multiframe.study}/series/{multiframe.series}/instances/1.2.404/frames/1"
+    response = emulator_client.get(url, headers={"Accept": OCTET_ANY})
+    assert response.status_code == 404
+    assert response.text == "The specified instance cannot be found."
+
+
+@pytest.mark.parametrize("accept", [None, "application/dicom", 'multipart/related; type="application/dicom"',
+                                    'multipart/related; type="image/jp2"',
+                                    'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.4.50',
+                                    "image/png"])
+def test_unacceptable_frames_accept_is_406(emulator_client, multiframe, accept):
+    request = emulator_client.prepare_request(__import__("requests").Request(
+        "GET", frames_url(emulator_client, multiframe, "1")))
+    request.headers.pop("Accept", None)
+    if accept is not None:
+        request.headers["Accept"] = accept
+    response = emulator_client.send(request)
+    assert response.status_code == 406
+    assert response.headers["Content-Type"] == PLAIN
+
+
+def test_encapsulated_frames_as_stored(emulator_client, stored):
+    fragments = [b"\xff\xd8frame-one\xff\xd9", b"\xff\xd8frame-two!\xff\xd9"]
+    inst = stored(frames=2, transfer_syntax=JPEGBaseline8Bit, encapsulated_frames=fragments,
+                  BitsAllocated=8, BitsStored=8, HighBit=7)
+    response = emulator_client.get(frames_url(emulator_client, inst, "2,1"), headers={"Accept": OCTET_ANY})
+    assert response.status_code == 200
+    parts = read_multipart(response)
+    assert [h["content-type"] for h, _ in parts] == [
+        f"application/octet-stream; transfer-syntax={JPEGBaseline8Bit}"] * 2
+    # Fragments are padded to even length inside the file, as PS3.5 requires.
+    assert [body.rstrip(b"\0") for _, body in parts] == [fragments[1], fragments[0]]
+    # Asking for uncompressed frames would need transcoding.
+    response = emulator_client.get(frames_url(emulator_client, inst, "1"),
+                                   headers={"Accept": 'multipart/related; type="application/octet-stream"'})
+    assert response.status_code == 406
+    assert "transcode" in response.text
+
+
+def test_large_frames_are_exact(emulator_client, stored):
+    inst = stored(frames=3, rows=300, columns=400)
+    response = emulator_client.get(frames_url(emulator_client, inst, "2"), headers={"Accept": OCTET_ANY})
+    assert read_multipart(response)[0][1] == inst.frames[1]
+    assert len(inst.frames[1]) == 300 * 400 * 2

@@ -1,0 +1,41 @@
+"""Every sample file stores, retrieves byte for byte (preamble aside) and deletes."""
+
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from emulator_testlib import DICOM_JSON, session_for, stow
+
+REPO = Path(__file__).resolve().parents[2]
+DATA_FILES = sorted((REPO / "data").glob("*.dcm"))
+REFERENCE_DIR = Path("/work/shared/reference-dcms")
+REFERENCE_FILES = sorted(REFERENCE_DIR.glob("*.dcm")) if REFERENCE_DIR.is_dir() else []
+
+
+def test_the_data_samples_exist():
+    assert [p.name for p in DATA_FILES] == ["blue-circle.dcm", "green-square.dcm", "red-triangle.dcm"]
+
+
+@pytest.mark.parametrize("path", DATA_FILES + REFERENCE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_store_retrieve_delete(own_emulator, path):
+    # A private emulator: the samples share UIDs, so each file needs an empty store.
+    client = session_for(own_emulator())
+    data = path.read_bytes()
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    instance = f"studies/{ds.StudyInstanceUID}/series/{ds.SeriesInstanceUID}/instances/{ds.SOPInstanceUID}"
+
+    assert stow(client, [data], study=ds.StudyInstanceUID).status_code == 200
+    response = client.get(f"{client.base}/{instance}", headers={"Accept": "application/dicom; transfer-syntax=*"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == (
+        f"application/dicom; transfer-syntax={ds.file_meta.TransferSyntaxUID}")
+    assert response.content == b"\0" * 128 + data[128:]
+
+    meta = client.get(f"{client.base}/{instance}/metadata", headers={"Accept": DICOM_JSON}).json()[0]
+    assert meta["00080018"]["Value"] == [ds.SOPInstanceUID]
+    assert meta["00100010"]["Value"] == [{"Alphabetic": str(ds.PatientName)}]
+
+    assert client.delete(f"{client.base}/{instance}").status_code == 204
+    assert client.get(f"{client.base}/{instance}", headers={"Accept": "application/dicom; transfer-syntax=*"}
+                      ).status_code == 404

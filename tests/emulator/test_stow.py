@@ -1,0 +1,397 @@
+"""STOW-RS: Azure's status matrix (200/202/204/409/400/406/415/413) and response dataset."""
+
+import json
+
+import pytest
+from pydicom.uid import ImplicitVRLittleEndian
+
+from emulator_testlib import DICOM_JSON, PLAIN, build_instance, multipart, new_uid, session_for, stow
+
+STUDY_MISMATCH = "The StudyInstanceUid in the payload does not match the specified StudyInstanceUid."
+
+
+def instance_url(client, inst):
+    return f"{client.base}/{inst.path}"
+
+
+def success_item(client, inst, v2=True):
+    item = {
+        "00081150": {"vr": "UI", "Value": [inst.sop_class]},
+        "00081155": {"vr": "UI", "Value": [inst.sop]},
+        "00081190": {"vr": "UR", "Value": [instance_url(client, inst)]},
+    }
+    if v2:
+        item["00741048"] = {"vr": "SQ"}
+    return item
+
+
+def exists(client, inst) -> bool:
+    response = client.get(f"{instance_url(client, inst)}/metadata", headers={"Accept": DICOM_JSON})
+    assert response.status_code in (200, 404)
+    return response.status_code == 200
+
+
+def test_multipart_store_is_200_with_referenced_sop_sequence(emulator_client):
+    a, b = build_instance(), build_instance()
+    response = stow(emulator_client, [a.data, b.data])
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == DICOM_JSON
+    assert response.json() == {"00081199": {"vr": "SQ", "Value": [success_item(emulator_client, a),
+                                                                  success_item(emulator_client, b)]}}
+    assert exists(emulator_client, a) and exists(emulator_client, b)
+
+
+def test_tags_are_sorted_ascending_in_the_raw_body(emulator_client):
+    a = build_instance()
+    response = stow(emulator_client, [a.data, build_instance(PatientID=None).data], study=a.study)
+    body = json.loads(response.text, object_pairs_hook=lambda pairs: [k for k, _ in pairs])
+    assert body == ["00081190", "00081198", "00081199"]
+
+
+def test_store_to_study_path_adds_retrieve_url(emulator_client):
+    inst = build_instance()
+    response = stow(emulator_client, [inst.data], study=inst.study)
+    assert response.status_code == 200
+    assert response.json() == {
+        "00081190": {"vr": "UR", "Value": [f"{emulator_client.base}/studies/{inst.study}"]},
+        "00081199": {"vr": "SQ", "Value": [success_item(emulator_client, inst)]},
+    }
+
+
+def test_single_part_application_dicom_is_200(emulator_client):
+    inst = build_instance()
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=inst.data,
+                                    headers={"Content-Type": "application/dicom", "Accept": DICOM_JSON})
+    assert response.status_code == 200
+    assert response.json() == {"00081199": {"vr": "SQ", "Value": [success_item(emulator_client, inst)]}}
+
+
+def test_multipart_without_type_parameter_is_accepted(emulator_client):
+    inst = build_instance()
+    body, content_type = multipart([inst.data], outer_type=None)
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=body,
+                                    headers={"Content-Type": content_type, "Accept": DICOM_JSON})
+    assert response.status_code == 200
+    assert exists(emulator_client, inst)
+
+
+def test_first_part_without_content_type_takes_the_outer_type(emulator_client):
+    inst = build_instance()
+    body, content_type = multipart([inst.data], part_type=None)
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=body,
+                                    headers={"Content-Type": content_type, "Accept": DICOM_JSON})
+    assert response.status_code == 200
+    assert exists(emulator_client, inst)
+
+
+def test_extra_part_headers_and_preamble_are_ignored(emulator_client):
+    # The original notebook's urllib3 helper adds Content-Disposition to each part.
+    inst = build_instance()
+    boundary = "b0undary"
+    body = (f"this is a preamble\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"dicomfile\"\r\nContent-Type: application/dicom\r\n\r\n").encode() + inst.data + \
+        f"\r\n--{boundary}--\r\nepilogue".encode()
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=body, headers={
+        "Content-Type": f"multipart/related; boundary={boundary}", "Accept": DICOM_JSON})
+    assert response.status_code == 200
+    assert exists(emulator_client, inst)
+
+
+def test_zero_parts_is_204(emulator_client):
+    for body in (b"--b--\r\n", b""):
+        response = emulator_client.post(f"{emulator_client.base}/studies", data=body, headers={
+            "Content-Type": 'multipart/related; type="application/dicom"; boundary=b', "Accept": DICOM_JSON})
+        assert response.status_code == 204
+        assert response.content == b""
+
+
+def test_duplicate_is_409_with_45070(emulator_client):
+    inst = build_instance()
+    assert stow(emulator_client, [inst.data]).status_code == 200
+    response = stow(emulator_client, [inst.data])
+    assert response.status_code == 409
+    assert response.headers["Content-Type"] == DICOM_JSON
+    assert response.json() == {"00081198": {"vr": "SQ", "Value": [{
+        "00081150": {"vr": "UI", "Value": [inst.sop_class]},
+        "00081155": {"vr": "UI", "Value": [inst.sop]},
+        "00081197": {"vr": "US", "Value": [45070]},
+    }]}}
+
+
+def test_same_file_twice_in_one_request_is_202(emulator_client):
+    inst = build_instance()
+    response = stow(emulator_client, [inst.data, inst.data])
+    assert response.status_code == 202
+    body = response.json()
+    assert body["00081199"]["Value"] == [success_item(emulator_client, inst)]
+    assert body["00081198"]["Value"][0]["00081197"] == {"vr": "US", "Value": [45070]}
+
+
+def test_invalid_dicom_is_409_with_43264_only(emulator_client):
+    response = stow(emulator_client, [b"this is not a DICOM file" * 10])
+    assert response.status_code == 409
+    assert response.json() == {"00081198": {"vr": "SQ", "Value": [{"00081197": {"vr": "US", "Value": [43264]}}]}}
+
+
+def test_empty_single_part_body_is_409(emulator_client):
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=b"",
+                                    headers={"Content-Type": "application/dicom", "Accept": DICOM_JSON})
+    assert response.status_code == 409
+    assert response.json() == {"00081198": {"vr": "SQ", "Value": [{"00081197": {"vr": "US", "Value": [43264]}}]}}
+
+
+def test_empty_part_plus_valid_part_is_202(emulator_client):
+    inst = build_instance()
+    response = stow(emulator_client, [b"", inst.data])
+    assert response.status_code == 202
+    body = response.json()
+    assert body["00081198"]["Value"] == [{"00081197": {"vr": "US", "Value": [43264]}}]
+    assert body["00081199"]["Value"] == [success_item(emulator_client, inst)]
+
+
+@pytest.mark.parametrize("cut", [131, 200, 605, -1000, -1])
+def test_truncated_file_is_rejected_and_not_stored(emulator_client, cut):
+    inst = build_instance(rows=64, columns=64)
+    response = stow(emulator_client, [inst.data[:cut]])
+    assert response.status_code == 409
+    item = response.json()["00081198"]["Value"][0]
+    assert item["00081197"] == {"vr": "US", "Value": [43264]}
+    assert not exists(emulator_client, inst)
+
+
+def test_study_mismatch_is_409_with_error_comment(emulator_client):
+    inst = build_instance()
+    other_study = new_uid()
+    response = stow(emulator_client, [inst.data], study=other_study)
+    assert response.status_code == 409
+    assert response.json() == {"00081198": {"vr": "SQ", "Value": [{
+        "00081150": {"vr": "UI", "Value": [inst.sop_class]},
+        "00081155": {"vr": "UI", "Value": [inst.sop]},
+        "00081197": {"vr": "US", "Value": [43264]},
+        "00741048": {"vr": "SQ", "Value": [{"00000902": {"vr": "LO", "Value": [STUDY_MISMATCH]}}]},
+    }]}}
+    assert not exists(emulator_client, inst)
+
+
+def test_study_mismatch_mixed_is_202_with_three_elements(emulator_client):
+    good = build_instance()
+    bad = build_instance()
+    response = stow(emulator_client, [good.data, bad.data], study=good.study)
+    assert response.status_code == 202
+    body = response.json()
+    assert list(body) == ["00081190", "00081198", "00081199"]
+    assert body["00081190"]["Value"] == [f"{emulator_client.base}/studies/{good.study}"]
+    assert body["00081198"]["Value"][0]["00081155"]["Value"] == [bad.sop]
+    assert body["00081199"]["Value"] == [success_item(emulator_client, good)]
+
+
+@pytest.mark.parametrize("missing", ["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID",
+                                     "PatientID"])
+def test_missing_required_attribute_is_409_43264(emulator_client, missing):
+    inst = build_instance(**{missing: None})
+    response = stow(emulator_client, [inst.data])
+    assert response.status_code == 409
+    item = response.json()["00081198"]["Value"][0]
+    assert item["00081197"] == {"vr": "US", "Value": [43264]}
+    comment = item["00741048"]["Value"][0]["00000902"]["Value"][0]
+    assert "is missing" in comment
+
+
+def test_invalid_uid_in_file_is_409(emulator_client):
+    inst = build_instance(SeriesInstanceUID="1.2.abc")
+    response = stow(emulator_client, [inst.data])
+    assert response.status_code == 409
+    item = response.json()["00081198"]["Value"][0]
+    assert item["00081197"] == {"vr": "US", "Value": [43264]}
+    assert "UI" in item["00741048"]["Value"][0]["00000902"]["Value"][0]
+
+
+def test_v2_empty_patient_id_is_accepted_v1_rejects_it(emulator_client, v1_client):
+    inst = build_instance(PatientID="")
+    assert stow(emulator_client, [inst.data]).status_code == 200
+    inst = build_instance(PatientID="")
+    response = stow(v1_client, [inst.data])
+    assert response.status_code == 409
+    assert response.json()["00081198"]["Value"][0]["00081197"]["Value"] == [43264]
+
+
+def test_v2_invalid_indexed_attribute_is_202_warning_and_dropped(emulator_client):
+    inst = build_instance(StudyDate="2024-01-01")
+    response = stow(emulator_client, [inst.data])
+    assert response.status_code == 202
+    item = response.json()["00081199"]["Value"][0]
+    assert item["00081196"] == {"vr": "US", "Value": [1]}
+    comment = item["00741048"]["Value"][0]["00000902"]["Value"][0]
+    assert comment.startswith('DICOM100: (0008,0020) - Content "2024-01-01" does not validate VR DA')
+    metadata = emulator_client.get(f"{instance_url(emulator_client, inst)}/metadata",
+                                   headers={"Accept": DICOM_JSON}).json()[0]
+    assert "00080020" not in metadata
+    assert metadata["00100020"] == {"vr": "LO", "Value": ["SYN-1"]}
+
+
+def test_v1_invalid_indexed_attribute_fails_the_instance(v1_client):
+    inst = build_instance(StudyDate="2024-01-01")
+    response = stow(v1_client, [inst.data])
+    assert response.status_code == 409
+    item = response.json()["00081198"]["Value"][0]
+    assert item["00081197"] == {"vr": "US", "Value": [43264]}
+    assert "does not validate VR DA" in item["00741048"]["Value"][0]["00000902"]["Value"][0]
+
+
+def test_v1_success_items_have_no_failed_attributes_sequence(v1_client):
+    inst = build_instance()
+    response = stow(v1_client, [inst.data])
+    assert response.status_code == 200
+    assert response.json() == {"00081199": {"vr": "SQ", "Value": [success_item(v1_client, inst, v2=False)]}}
+
+
+def test_implicit_vr_is_stored_with_warning_45063(emulator_client, v1_client):
+    inst = build_instance(transfer_syntax=ImplicitVRLittleEndian)
+    response = stow(v1_client, [inst.data])
+    assert response.status_code == 200
+    assert response.json()["00081199"]["Value"][0]["00081196"] == {"vr": "US", "Value": [45063]}
+    inst = build_instance(transfer_syntax=ImplicitVRLittleEndian)
+    response = stow(emulator_client, [inst.data])
+    assert response.status_code == 202
+    item = response.json()["00081199"]["Value"][0]
+    assert item["00081196"] == {"vr": "US", "Value": [45063]}
+    assert item["00741048"] == {"vr": "SQ"}
+
+
+@pytest.mark.parametrize("accept", ["*/*", "application/*", "application/json", "application/dicom+json",
+                                    "application/dicom+json; q=0.9, text/html"])
+def test_acceptable_accept_headers(emulator_client, accept):
+    inst = build_instance()
+    response = stow(emulator_client, [inst.data], Accept=accept)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == DICOM_JSON
+
+
+@pytest.mark.parametrize("accept", [None, "", "application/dicom", "text/html",
+                                    'multipart/related; type=application/dicom'])
+def test_unacceptable_accept_is_406_and_nothing_stored(emulator_client, accept):
+    inst = build_instance()
+    body, content_type = multipart([inst.data])
+    headers = {"Content-Type": content_type}
+    if accept is not None:
+        headers["Accept"] = accept
+    request = emulator_client.prepare_request(__import__("requests").Request(
+        "POST", f"{emulator_client.base}/studies", data=body, headers=headers))
+    if accept is None:
+        del request.headers["Accept"]
+    response = emulator_client.send(request)
+    assert response.status_code == 406
+    assert response.content == b""
+    assert not exists(emulator_client, inst)
+
+
+@pytest.mark.parametrize("content_type", [
+    "multipart/form-data; boundary=abc", "text/plain", "application/octet-stream", "application/json",
+    "multipart/related", 'multipart/related; type="application/dicom"', "not a content type",
+])
+def test_unsupported_content_type_is_415(emulator_client, content_type):
+    inst = build_instance()
+    body, _ = multipart([inst.data], boundary="abc")
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=body,
+                                    headers={"Content-Type": content_type, "Accept": DICOM_JSON})
+    assert response.status_code == 415
+    assert response.headers["Content-Type"] == PLAIN
+    assert "is not supported" in response.text
+    assert not exists(emulator_client, inst)
+
+
+def test_missing_content_type_is_415(emulator_client):
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=b"x", headers={"Accept": DICOM_JSON})
+    assert response.status_code == 415
+    assert response.headers["Content-Type"] == PLAIN
+
+
+@pytest.mark.parametrize("part_type", ["application/octet-stream", "application/dicom; transfer-syntax=*",
+                                       "application/dicom+json"])
+def test_a_part_with_another_content_type_rejects_the_whole_request(emulator_client, part_type):
+    first, second = build_instance(), build_instance()
+    boundary = "xyz"
+    body = (f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n").encode() + first.data + (
+        f"\r\n--{boundary}\r\nContent-Type: {part_type}\r\n\r\n").encode() + second.data + (
+        f"\r\n--{boundary}--\r\n").encode()
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=body, headers={
+        "Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}', "Accept": DICOM_JSON})
+    assert response.status_code == 415
+    assert response.text == f"The specified content type '{part_type}' is not supported."
+    assert not exists(emulator_client, first)
+    assert not exists(emulator_client, second)
+
+
+def test_second_part_without_content_type_is_415(emulator_client):
+    first, second = build_instance(), build_instance()
+    body = (b"--q\r\nContent-Type: application/dicom\r\n\r\n" + first.data + b"\r\n--q\r\n\r\n" + second.data
+            + b"\r\n--q--\r\n")
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=body, headers={
+        "Content-Type": 'multipart/related; type="application/dicom"; boundary=q', "Accept": DICOM_JSON})
+    assert response.status_code == 415
+    assert not exists(emulator_client, first)
+
+
+def test_start_parameter_is_400(emulator_client):
+    inst = build_instance()
+    body, content_type = multipart([inst.data])
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=body, headers={
+        "Content-Type": content_type + '; start="<part1>"', "Accept": DICOM_JSON})
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == PLAIN
+    assert "start" in response.text
+    assert not exists(emulator_client, inst)
+
+
+@pytest.mark.parametrize("study", ["1.2.abc", "1.2.3.", "1" * 65, "1.2-3", "%2e%2e"])
+def test_bad_study_uid_in_path_is_400(emulator_client, study):
+    inst = build_instance()
+    response = stow(emulator_client, [inst.data], study=study)
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == PLAIN
+    assert "StudyInstanceUID" in response.text
+    assert not exists(emulator_client, inst)
+
+
+@pytest.mark.parametrize("name,body", [
+    ("no closing boundary", b"--m\r\nContent-Type: application/dicom\r\n\r\nDICM-ish data"),
+    ("boundary never appears", b"no boundary anywhere in this body"),
+    ("bad header line", b"--m\r\nContent-Type application/dicom\r\n\r\nxx\r\n--m--\r\n"),
+    ("garbage after delimiter", b"--mXYZ\r\n\r\nxx\r\n--m--\r\n"),
+])
+def test_malformed_multipart_is_400_and_nothing_stored(emulator_client, name, body):
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=body, headers={
+        "Content-Type": 'multipart/related; type="application/dicom"; boundary=m', "Accept": DICOM_JSON})
+    assert response.status_code == 400, name
+    assert response.headers["Content-Type"] == PLAIN
+    assert "multipart" in response.text
+
+
+def test_truncated_multipart_with_valid_parts_stores_nothing(emulator_client):
+    inst = build_instance()
+    body, content_type = multipart([inst.data, build_instance().data])
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=body[:-200],
+                                    headers={"Content-Type": content_type, "Accept": DICOM_JSON})
+    assert response.status_code == 400
+    assert not exists(emulator_client, inst)
+
+
+def test_oversized_request_is_413_and_nothing_stored(own_emulator):
+    emu = own_emulator(extra_args=["--max-request-size", "20000"])
+    client = session_for(emu)
+    small = build_instance()
+    big = build_instance(rows=100, columns=100)
+    assert stow(client, [small.data]).status_code == 200
+    response = stow(client, [big.data])
+    assert response.status_code == 413
+    assert response.headers["Content-Type"] == PLAIN
+    assert "maximum size" in response.text
+    assert not exists(client, big)
+    assert list((emu.data_dir / "tmp").iterdir()) == []
+
+
+def test_failed_requests_leave_no_temp_files(emulator_client, emulator):
+    stow(emulator_client, [b"junk"])
+    emulator_client.post(f"{emulator_client.base}/studies", data=b"--m\r\n\r\npartial", headers={
+        "Content-Type": "multipart/related; boundary=m", "Accept": DICOM_JSON})
+    assert list((emulator.data_dir / "tmp").iterdir()) == []
