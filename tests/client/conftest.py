@@ -13,18 +13,6 @@ import pytest
 import requests
 from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-# This folder has the name of the package it tests. Once pytest puts tests/ on sys.path (for
-# tests/conftest.py), "import helpers" finds this folder as an empty namespace package, because the
-# editable install's finder only comes after the path search. A regular package anywhere on the
-# path wins over a namespace one, so adding the repository root is enough; a namespace "helpers"
-# imported before this file ran (by tests collected earlier) is dropped so that it is re-imported.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.append(_ROOT)
-if "helpers" in sys.modules and getattr(sys.modules["helpers"], "__file__", None) is None:
-    for _name in [n for n in sys.modules if n == "helpers" or n.startswith("helpers.")]:
-        del sys.modules[_name]
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
