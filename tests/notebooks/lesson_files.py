@@ -1,0 +1,35 @@
+"""Where the lesson notebooks are, and how to read their cells (shared by the notebook tests)."""
+
+import re
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = REPO / "notebooks"
+EXPECTED = ["01_authenticate", "02_upload", "03_retrieve", "04_query", "05_delete"]
+
+_FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
+
+
+def lesson_paths() -> list[Path]:
+    """The lesson notebooks (notebooks/NN_name.ipynb), in lesson order."""
+    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def headings(cell) -> list[tuple[int, str]]:
+    """(level, text) of the Markdown headings in a cell, ignoring fenced code blocks."""
+    if cell.cell_type != "markdown":
+        return []
+    text = _FENCE.sub("", cell.source)
+    return [(len(m[1]), m[2].strip()) for m in re.finditer(r"^(#{1,6}) +(.+)$", text, re.MULTILINE)]
+
+
+def stream_text(cell) -> str:
+    """All stdout text a code cell printed."""
+    return "".join(out.get("text", "") for out in cell.get("outputs", [])
+                   if out.output_type == "stream" and out.name == "stdout")

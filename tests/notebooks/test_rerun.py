@@ -1,0 +1,57 @@
+"""The notebooks can be run again and again, in any order, against one server.
+
+Each notebook is executed twice in a row, then all of them in reverse order, with nbclient
+against one emulator; a cell that raises (a failed assert included) fails the test.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from lesson_files import EXPECTED, NOTEBOOK_DIR, lesson_paths, read
+
+NOTEBOOKS = {path.stem: path for path in lesson_paths()}
+
+
+@pytest.fixture(scope="module")
+def kernel_env():
+    """Environment for the kernels: one fresh emulator shared by every run in this module."""
+    from mock_server.launcher import start_emulator
+
+    with tempfile.TemporaryDirectory(prefix="rerun-emulator-") as data_dir:
+        with start_emulator(data_dir=Path(data_dir), port=0) as emulator:
+            env = {key: value for key, value in os.environ.items()
+                   if key not in ("DICOMWEB_TOKEN", "DICOMWEB_EMULATOR_PORT")}
+            env.update(DICOMWEB_URL=emulator.base_url("v2"), DICOMWEB_AUTH="emulator",
+                       DICOMWEB_SERVER="azure", DICOMWEB_EMULATOR_DATA_DIR=data_dir)
+            yield env
+
+
+def execute(name: str, env: dict[str, str]) -> nbformat.NotebookNode:
+    """Run a notebook top to bottom in a fresh kernel, as "Restart & Run All" does."""
+    nb = read(NOTEBOOKS[name])
+    client = NotebookClient(nb, kernel_name="python3", timeout=600, allow_errors=False,
+                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    client.execute(env=env)
+    errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+              if out.output_type == "error"]
+    assert not errors, f"{name}: {errors}"
+    return nb
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_runs_twice_in_a_row(name, kernel_env):
+    first = execute(name, kernel_env)
+    second = execute(name, kernel_env)
+    code_cells = sum(cell.cell_type == "code" for cell in second.cells)
+    assert all(cell.execution_count is not None for cell in first.cells + second.cells
+               if cell.cell_type == "code") and code_cells > 0
+
+
+def test_all_run_in_reverse_order(kernel_env):
+    for name in reversed(EXPECTED):
+        execute(name, kernel_env)

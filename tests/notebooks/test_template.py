@@ -1,0 +1,259 @@
+"""Every lesson notebook follows the template and makes every request of the original tutorial.
+
+Static checks on the committed notebooks (nbval separately checks that their outputs are current):
+the template's sections in order, exercises with executed and collapsed solutions, a valid
+"What's next" link, no unrun cells, and the original tutorial's requests found in the committed
+``show_request`` output, so a request that was dropped or changed fails here.
+"""
+
+import re
+
+import pytest
+
+from helpers.samples import RED_TRIANGLE, STUDY_UID
+from lesson_files import EXPECTED, NOTEBOOK_DIR, headings, lesson_paths, read, stream_text
+
+S, SE, I = STUDY_UID, RED_TRIANGLE.series_uid, RED_TRIANGLE.sop_uid
+INSTANCE = f"/studies/{S}/series/{SE}/instances/{I}"
+DICOM_ALL = 'multipart/related; type="application/dicom"; transfer-syntax=*'
+JSON = "application/dicom+json"
+OCTET = 'multipart/related; type="application/octet-stream"'
+
+# (method, path relative to the base URL, header name, header value or None for "any").
+SEED_REQUESTS = {
+    "01_authenticate": [
+        ("GET", "/changefeed", "Authorization", "Bearer <token>"),
+    ],
+    "02_upload": [
+        ("POST", "/studies", "Content-Type", 'multipart/related; type="application/dicom"; boundary=*'),
+        ("POST", f"/studies/{S}", "Content-Type", 'multipart/related; type="application/dicom"; boundary=*'),
+        ("POST", "/studies", "Content-Type", "application/dicom"),
+        ("POST", "/studies", "Accept", JSON),
+    ],
+    "03_retrieve": [
+        ("GET", f"/studies/{S}", "Accept", DICOM_ALL),
+        ("GET", f"/studies/{S}/metadata", "Accept", JSON),
+        ("GET", f"/studies/{S}/series/{SE}", "Accept", DICOM_ALL),
+        ("GET", f"/studies/{S}/series/{SE}/metadata", "Accept", JSON),
+        ("GET", INSTANCE, "Accept", "application/dicom; transfer-syntax=*"),
+        ("GET", f"{INSTANCE}/metadata", "Accept", JSON),
+        ("GET", f"{INSTANCE}/frames/1", "Accept", OCTET + "; transfer-syntax=1.2.840.10008.1.2.1"),
+        ("GET", f"{INSTANCE}/frames/1", "Accept", OCTET + "; transfer-syntax=*"),
+        ("GET", f"{INSTANCE}/frames/1", "Accept", OCTET),
+    ],
+    "04_query": [
+        ("GET", f"/studies?StudyInstanceUID={S}", "Accept", JSON),
+        ("GET", f"/series?SeriesInstanceUID={SE}", "Accept", JSON),
+        ("GET", f"/studies/{S}/series?SeriesInstanceUID={SE}", "Accept", JSON),
+        ("GET", f"/studies/{S}/series", "Accept", JSON),
+        ("GET", f"/instances?SOPInstanceUID={I}", "Accept", JSON),
+        ("GET", f"/studies/{S}/instances?SOPInstanceUID={I}", "Accept", JSON),
+        ("GET", f"/studies/{S}/instances", "Accept", JSON),
+        ("GET", f"/studies/{S}/series/{SE}/instances?SOPInstanceUID={I}", "Accept", JSON),
+        ("GET", f"/studies/{S}/series/{SE}/instances?SOPInstanceUID={I}", "Authorization", "Bearer <token>"),
+        ("GET", f"/studies/{S}/series/{SE}/instances", "Accept", JSON),
+        ("GET", "/studies?PatientName=anon&fuzzymatching=true", "Accept", JSON),
+        ("GET", "/studies?StudyDate=20200901-20200930", "Accept", JSON),
+    ],
+    "05_delete": [
+        ("DELETE", INSTANCE, "Authorization", "Bearer <token>"),
+        ("DELETE", f"/studies/{S}/series/{SE}", "Authorization", "Bearer <token>"),
+        ("DELETE", f"/studies/{S}", "Authorization", "Bearer <token>"),
+    ],
+}
+
+# The original tutorial's defects, and a phrase that shows the notebooks say they fixed each.
+FIXED_DEFECTS = {
+    "credential.credentials[4]": r"credentials\[4\]",
+    "resource instead of scope": r"\*scope\*",
+    "token never renewed": r"fetched one token",
+    "verify=False": r"verify=False",
+    "invalid base_url line": r'base_url = f"\{Service URL\}/v\{version\}"',
+    "missing Authorization on the last search": r"held only `Accept`",
+    '"specific study" upload to /studies': r"posts to `/studies/\{study\}`",
+    "missing slash in series{series}": r"series\{series\}",
+    "form-data part headers": r"Content-Disposition: form-data",
+    "undeclared requests_toolbelt": r"imported `requests_toolbelt`",
+}
+
+REQUIRED_SECTIONS = ["What you'll learn", "Prerequisites", "Time to learn", "Imports", "Exercises",
+                     "Summary", "What's next"]
+
+NOTEBOOKS = {path.stem: path for path in lesson_paths()}
+
+
+def test_the_five_lessons_exist():
+    assert list(NOTEBOOKS) == EXPECTED
+
+
+@pytest.fixture(params=EXPECTED)
+def lesson(request):
+    return request.param, read(NOTEBOOKS[request.param])
+
+
+def _requests_shown(nb) -> list[tuple[str, str, dict[str, str]]]:
+    """(method, path, headers) of every request the notebook printed with show_request."""
+    shown = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        lines = stream_text(cell).splitlines()
+        for number, line in enumerate(lines):
+            match = re.fullmatch(r"(GET|POST|PUT|DELETE) (/\S*)", line)
+            if not match:
+                continue
+            headers = {}
+            for header in lines[number + 1:]:
+                if ": " not in header or header.startswith(" "):
+                    break
+                name, value = header.split(": ", 1)
+                headers[name] = value
+            shown.append((match[1], match[2], headers))
+    return shown
+
+
+def _header_matches(actual: str | None, expected: str) -> bool:
+    if actual is None:
+        return False
+    if expected.endswith("*") and "boundary=" in expected:
+        return actual.startswith(expected[:-1])
+    return actual == expected
+
+
+def test_template_sections_in_order(lesson):
+    name, nb = lesson
+    found = [(level, text) for cell in nb.cells for level, text in headings(cell)]
+    h1 = [text for level, text in found if level == 1]
+    assert len(h1) == 1, f"{name}: exactly one H1 title, found {h1}"
+    assert headings(nb.cells[0])[0][0] == 1, f"{name}: the first cell starts with the H1 title"
+    titles = [text for level, text in found if level == 2]
+    positions = []
+    for section in REQUIRED_SECTIONS:
+        matches = [i for i, title in enumerate(titles) if title.startswith(section)]
+        assert matches, f"{name}: missing section '## {section}'"
+        positions.append(matches[0])
+    assert positions == sorted(positions), f"{name}: sections out of order: {titles}"
+    body_sections = titles[positions[3] + 1:positions[4]]
+    assert body_sections, f"{name}: no lesson sections between Imports and Exercises"
+
+
+def _cell_after_heading(nb, heading: str):
+    for index, cell in enumerate(nb.cells):
+        if any(text.startswith(heading) for _, text in headings(cell)):
+            return index, cell
+    raise AssertionError(f"no heading {heading!r}")
+
+
+def test_prerequisites_table_and_time(lesson):
+    name, nb = lesson
+    text = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    assert re.search(r"^\| *Concept *\| *Importance *\| *Notes *\|$", text, re.MULTILINE), \
+        f"{name}: Prerequisites needs a Concept | Importance | Notes table"
+    time_section = text.split("## Time to learn", 1)[1].split("\n## ", 1)[0]
+    assert re.search(r"\b\d+ minutes\b", time_section), f"{name}: 'Time to learn' must say N minutes"
+    assert re.search(r"\*Updated: [A-Z][a-z]+ \d{4}\*", text), f"{name}: missing the 'Updated' stamp"
+
+
+def test_imports_cell_holds_only_imports(lesson):
+    name, nb = lesson
+    index, _ = _cell_after_heading(nb, "Imports")
+    cell = nb.cells[index + 1]
+    assert cell.cell_type == "code", f"{name}: the Imports heading must be followed by a code cell"
+    statements = [line for line in cell.source.splitlines()
+                  if line.strip() and not line.startswith((" ", "#", ")"))]
+    assert statements and all(re.match(r"(import|from) \S", line) for line in statements), \
+        f"{name}: the Imports cell must hold only imports: {statements}"
+
+
+def test_exercises_have_executed_collapsed_solutions(lesson):
+    name, nb = lesson
+    start, _ = _cell_after_heading(nb, "Exercises")
+    end, _ = _cell_after_heading(nb, "Summary")
+    exercises = [i for i in range(start, end)
+                 if any(text.startswith("Exercise") for level, text in headings(nb.cells[i]) if level == 3)]
+    assert len(exercises) >= 2, f"{name}: at least two exercises"
+    for index in exercises:
+        solution = nb.cells[index + 1]
+        assert solution.cell_type == "code", f"{name}: exercise in cell {index} has no solution cell"
+        assert "solution" in solution.metadata.get("tags", []), f"{name}: solution cell not tagged"
+        assert solution.metadata.get("jupyter", {}).get("source_hidden") is True, \
+            f"{name}: solution cell {index + 1} is not collapsed"
+        assert solution.execution_count is not None and solution.outputs, \
+            f"{name}: solution cell {index + 1} was not executed"
+        assert "assert " in solution.source, f"{name}: solution cell {index + 1} checks nothing"
+
+
+def test_whats_next_links_to_the_next_lesson(lesson):
+    name, nb = lesson
+    index, cell = _cell_after_heading(nb, "What's next")
+    section = cell.source.split("## What's next", 1)[1].split("\n## ", 1)[0]
+    links = re.findall(r"\]\(([^)#]+\.ipynb)\)", section)
+    assert links, f"{name}: What's next must link to a notebook"
+    for link in links:
+        assert (NOTEBOOK_DIR / link).is_file(), f"{name}: What's next links to missing {link}"
+    position = EXPECTED.index(name)
+    if position + 1 < len(EXPECTED):
+        assert links[0] == EXPECTED[position + 1] + ".ipynb"
+
+
+def test_every_cell_ran_in_order_without_errors(lesson):
+    name, nb = lesson
+    assert nb.metadata.kernelspec.name == "python3"
+    assert nb.metadata.kernelspec.display_name == "Python 3 (ipykernel)"
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    # Unrun cells would escape nbval's comparison; a fresh "Restart & Run All" numbers them 1..n.
+    assert [cell.execution_count for cell in code_cells] == list(range(1, len(code_cells) + 1)), \
+        f"{name}: re-run it with tests/notebooks/regenerate.py"
+    for cell in code_cells:
+        assert not [out for out in cell.outputs if out.output_type == "error"], f"{name}: error output"
+        assert set(cell.metadata) <= {"tags", "jupyter"}, f"{name}: stray cell metadata {set(cell.metadata)}"
+        for out in cell.outputs:
+            assert "matplotlib.image.AxesImage at 0x" not in str(out.get("data", {}).get("text/plain", "")), \
+                f"{name}: end image cells with plt.show()"
+
+
+def test_no_insecure_or_secret_code(lesson):
+    name, nb = lesson
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert "verify=False" not in cell.source, f"{name}: never disable TLS verification"
+        text = cell.source + "".join(str(out) for out in cell.get("outputs", []))
+        assert not re.search(r"eyJ[\w-]{10,}\.eyJ[\w-]{10,}", text), f"{name}: a token is written in the notebook"
+
+
+def test_cites_sources_and_marks_azure_only(lesson):
+    name, nb = lesson
+    text = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    assert re.search(r"PS3\.18 §\d+(\.\d+)*", text), f"{name}: quote the PS3.18 section behind the behaviour"
+    assert re.search(r"\*\*Azure-only\.?\*\*", text), f"{name}: mark what is Azure-only with **Azure-only**"
+
+
+def test_requests_are_shown_with_their_contract(lesson):
+    name, nb = lesson
+    shown = _requests_shown(nb)
+    assert shown, f"{name}: show at least one request with show_request"
+    code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+    assert "client.session." in code or "session.get(" in code, \
+        f"{name}: show a raw requests call before any helper"
+    text = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    assert "```http" in text, f"{name}: needs a wire-contract block"
+    if name != "01_authenticate":  # 01 shows a request without a token on purpose
+        for method, path, headers in shown:
+            assert headers.get("Authorization") == "Bearer <token>", f"{name}: {method} {path} without a token"
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_seed_requests_are_made(name):
+    shown = _requests_shown(read(NOTEBOOKS[name]))
+    for method, path, header, value in SEED_REQUESTS[name]:
+        assert any(m == method and p == path and _header_matches(h.get(header), value)
+                   for m, p, h in shown), f"{name}: no {method} {path} with {header}: {value}"
+
+
+def test_the_original_tutorials_defects_are_fixed_and_said_so():
+    text = "\n".join(cell.source for path in NOTEBOOKS.values() for cell in read(path).cells
+                     if cell.cell_type == "markdown")
+    assert text.count("Fixed from the original tutorial") >= len(NOTEBOOKS) - 1
+    missing = [defect for defect, phrase in FIXED_DEFECTS.items() if not re.search(phrase, text)]
+    assert not missing, f"defects of the original tutorial not explained: {missing}"
+
