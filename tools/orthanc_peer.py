@@ -36,6 +36,7 @@ from pathlib import Path
 ORTHANC_BINARY = Path("/usr/sbin/Orthanc")
 DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 PACKAGES = ("orthanc", "orthanc-dicomweb")
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 SHIM_SOURCE = Path(__file__).resolve().parent / "lo_bind.c"
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -118,7 +119,7 @@ def ensure_installed(install: bool = True) -> None:
 
 def _apt_install() -> None:
     """apt-get install the packages without letting the postinst start a system Orthanc."""
-    policy = Path("/usr/sbin/policy-rc.d")
+    policy = POLICY_RC_D
     # invoke-rc.d and deb-systemd-invoke both obey policy-rc.d: exit 101 means "do not start services".
     added_policy = not policy.exists()
     if added_policy:

@@ -165,3 +165,51 @@ def test_without_a_compiler_start_refuses_unless_allowed(peer_tool, monkeypatch,
         peer_tool.start(tmp_path / "peer", install=False)
     assert not (tmp_path / "peer" / "orthanc.pid").exists()
     assert peer_tool._build_shim(tmp_path, allow_all_interfaces=True) is None
+
+
+def _fake_apt_get(directory: Path, policy: Path, exit_code: int = 0) -> Path:
+    """An apt-get stand-in that records its arguments and whether policy-rc.d forbids services then."""
+    log = directory / "apt-get.log"
+    script = directory / "apt-get"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "args: $*" >> "{log}"\n'
+        f'if [ -x "{policy}" ]; then "{policy}"; echo "policy-rc.d exit: $?" >> "{log}"; '
+        f'else echo "policy-rc.d absent" >> "{log}"; fi\n'
+        f"exit {exit_code}\n")
+    script.chmod(0o755)
+    return log
+
+
+def test_install_runs_apt_get_with_services_held_back(peer_tool, monkeypatch, tmp_path):
+    """Missing packages as root: apt-get update, then install, with a temporary policy-rc.d (exit 101)."""
+    policy = tmp_path / "policy-rc.d"
+    log = _fake_apt_get(tmp_path, policy)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(peer_tool, "POLICY_RC_D", policy)
+    monkeypatch.setattr(peer_tool, "is_root", lambda: True)
+    answers = iter([["orthanc", "orthanc-dicomweb"], []])  # missing before apt-get, present after
+    monkeypatch.setattr(peer_tool, "missing_packages", lambda: next(answers))
+
+    peer_tool.ensure_installed()
+
+    assert log.read_text().splitlines() == [
+        "args: -o DPkg::Lock::Timeout=300 update",
+        "policy-rc.d exit: 101",
+        "args: -o DPkg::Lock::Timeout=300 install -y --no-install-recommends orthanc orthanc-dicomweb",
+        "policy-rc.d exit: 101",
+    ]
+    assert not policy.exists()  # the temporary policy is removed again
+
+
+def test_failed_install_is_a_clear_error(peer_tool, monkeypatch, tmp_path):
+    policy = tmp_path / "policy-rc.d"
+    _fake_apt_get(tmp_path, policy, exit_code=100)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(peer_tool, "POLICY_RC_D", policy)
+    monkeypatch.setattr(peer_tool, "is_root", lambda: True)
+    monkeypatch.setattr(peer_tool, "missing_packages", lambda: ["orthanc"])
+
+    with pytest.raises(peer_tool.OrthancUnavailable, match="update failed with exit code 100"):
+        peer_tool.ensure_installed()
+    assert not policy.exists()
