@@ -29,6 +29,7 @@ DATASET_DOES_NOT_MATCH_SOP_CLASS = 45063
 VALIDATION_WARNING = 1
 
 IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
+DEFLATED = "1.2.840.10008.1.2.1.99"
 _PIXEL_TAGS = (Tag(0x7FE00010), Tag(0x7FE00008), Tag(0x7FE00009))
 _UNDEFINED = 0xFFFFFFFF
 
@@ -144,6 +145,8 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
         end = _data_end(ds)
     except Exception:  # noqa: BLE001 - pydicom raises many types on malformed input
         return Failure(VALIDATION_FAILURE)
+    if transfer_syntax == DEFLATED:
+        end = None  # offsets are into the inflated stream, not the file
     if not transfer_syntax or not is_valid_uid(transfer_syntax) or (end is not None and end != size):
         return Failure(VALIDATION_FAILURE)
 

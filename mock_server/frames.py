@@ -60,6 +60,8 @@ class FrameSource:
         except (TypeError, ValueError):
             self.count = 1
         self.encapsulated = UID(transfer_syntax).is_encapsulated
+        # In a deflated file pydicom's offsets point into the inflated stream, not the file.
+        self.deflated = UID(transfer_syntax).is_deflated
         if not self.encapsulated:
             bits = int(ds.get("BitsAllocated") or 0)
             if bits % 8:
@@ -78,7 +80,7 @@ class FrameSource:
                     return [value]
             raise DicomError(404, FRAME_NOT_FOUND)
         start = (frame - 1) * self.frame_size
-        if isinstance(self.elem, RawDataElement) and self.elem.value is None:
+        if isinstance(self.elem, RawDataElement) and self.elem.value is None and not self.deflated:
             if start + self.frame_size > self.elem.length:
                 raise DicomError(404, FRAME_NOT_FOUND)
             return iter_file(self.path, self.elem.value_tell + start, self.frame_size)

@@ -1,0 +1,151 @@
+"""Durability: a restart keeps everything acknowledged, a SIGKILL mid-upload leaves nothing half-written."""
+
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import pydicom
+import requests
+
+from emulator_testlib import DICOM_JSON, build_instance, session_for, stow
+
+ANY = "application/dicom; transfer-syntax=*"
+
+
+def retrieve(client, inst) -> requests.Response:
+    return client.get(f"{client.base}/{inst.path}", headers={"Accept": ANY})
+
+
+def index_rows(data_dir):
+    with sqlite3.connect(data_dir / "index.sqlite") as conn:
+        return conn.execute("SELECT sop_uid, file_name, file_size FROM instances").fetchall()
+
+
+def test_restart_keeps_instances_and_change_feed(own_emulator, tmp_path):
+    first = own_emulator(tmp_path / "data")
+    client = session_for(first)
+    instances = [build_instance(frames=2) for _ in range(3)]
+    assert stow(client, [i.data for i in instances]).status_code == 200
+    feed_before = client.get(f"{client.base}/changefeed").json()
+    first.stop()
+
+    second = own_emulator(tmp_path / "data")
+    client = session_for(second)
+    for inst in instances:
+        response = retrieve(client, inst)
+        assert response.status_code == 200
+        assert response.content == b"\0" * 128 + inst.data[128:]
+    assert client.get(f"{client.base}/changefeed").json() == feed_before
+    # A token minted for the first run still works: the secret lives in the data dir.
+    assert requests.get(f"{second.base_url()}/changefeed",
+                        headers={"Authorization": f"Bearer {first.token()}"}).status_code == 200
+
+
+def test_sigkill_during_concurrent_uploads(own_emulator, tmp_path):
+    data_dir = tmp_path / "data"
+    emu = own_emulator(data_dir)
+    acknowledged: dict[str, object] = {}
+    attempted: dict[str, object] = {}
+    lock = threading.Lock()
+    enough = threading.Event()
+
+    def upload(worker: int) -> None:
+        client = session_for(emu)
+        while True:
+            batch = [build_instance(frames=8, rows=128, columns=128) for _ in range(2)]
+            with lock:
+                attempted.update({i.sop: i for i in batch})
+            try:
+                response = stow(client, [i.data for i in batch])
+            except requests.RequestException:
+                return  # the server is gone
+            if response.status_code != 200:
+                return
+            with lock:
+                acknowledged.update({i.sop: i for i in batch})
+                if len(acknowledged) >= 24:
+                    enough.set()
+
+    workers = [threading.Thread(target=upload, args=(n,)) for n in range(4)]
+    for w in workers:
+        w.start()
+    assert enough.wait(120), "uploads did not make progress"
+    emu.process.kill()  # SIGKILL while the other uploads are still in flight
+    emu.process.wait()
+    for w in workers:
+        w.join(60)
+
+    restarted = own_emulator(data_dir)
+    client = session_for(restarted)
+    for inst in acknowledged.values():
+        response = retrieve(client, inst)
+        assert response.status_code == 200
+        assert response.content == b"\0" * 128 + inst.data[128:]
+    # Uploads cut short are either absent or complete; never partial.
+    for sop, inst in attempted.items():
+        if sop in acknowledged:
+            continue
+        response = retrieve(client, inst)
+        assert response.status_code in (200, 404)
+        if response.status_code == 200:
+            assert response.content == b"\0" * 128 + inst.data[128:]
+    # The index and the files agree exactly, and no temp file survived.
+    rows = index_rows(data_dir)
+    files = {p.relative_to(data_dir / "files").as_posix(): p.stat().st_size
+             for p in (data_dir / "files").rglob("*") if p.is_file()}
+    assert files == {name: size for _, name, size in rows}
+    assert list((data_dir / "tmp").iterdir()) == []
+    assert set(acknowledged) <= {sop for sop, _, _ in rows}
+
+
+def test_startup_removes_temp_and_orphan_files(own_emulator, tmp_path):
+    data_dir = tmp_path / "data"
+    emu = own_emulator(data_dir)
+    inst = build_instance()
+    assert stow(session_for(emu), [inst.data]).status_code == 200
+    emu.stop()
+    stray = data_dir / "tmp" / "leftover.part"
+    stray.write_bytes(b"half an upload")
+    orphan = data_dir / "files" / "zz" / "orphan.dcm"
+    orphan.parent.mkdir()
+    orphan.write_bytes(inst.data)
+
+    client = session_for(own_emulator(data_dir))
+    assert not stray.exists()
+    assert not orphan.exists()
+    assert retrieve(client, inst).status_code == 200
+
+
+def test_second_emulator_on_the_same_data_dir_is_refused(own_emulator, tmp_path):
+    own_emulator(tmp_path / "data")
+    result = subprocess.run([sys.executable, "-m", "mock_server", "--port", "0", "--data-dir", str(tmp_path / "data")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "another emulator is already using" in result.stderr
+
+
+def test_in_memory_keeps_nothing(own_emulator, tmp_path):
+    data_dir = tmp_path / "data"
+    emu = own_emulator(data_dir, in_memory=True)
+    client = session_for(emu)
+    inst = build_instance()
+    assert stow(client, [inst.data]).status_code == 200
+    assert retrieve(client, inst).status_code == 200
+    emu.stop()
+    assert not (data_dir / "index.sqlite").exists()
+    client = session_for(own_emulator(data_dir, in_memory=True))
+    assert retrieve(client, inst).status_code == 404
+    assert client.get(f"{client.base}/studies/{inst.study}/metadata", headers={"Accept": DICOM_JSON}
+                      ).status_code == 404
+
+
+def test_stored_files_are_valid_part10_with_zero_preamble(own_emulator, tmp_path):
+    emu = own_emulator(tmp_path / "data")
+    inst = build_instance()
+    assert stow(session_for(emu), [inst.data]).status_code == 200
+    (_, name, size), = index_rows(tmp_path / "data")
+    path = tmp_path / "data" / "files" / name
+    assert path.stat().st_size == size == len(inst.data)
+    assert path.read_bytes()[:132] == b"\0" * 128 + b"DICM"
+    assert pydicom.dcmread(path).SOPInstanceUID == inst.sop
