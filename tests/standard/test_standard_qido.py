@@ -116,3 +116,19 @@ def test_percent_encoded_query_values_are_decoded(dicomweb_server, stored_study)
         assert response.status_code == 200 and response.json() == []
     else:
         assert values(_matches(response), STUDY) == [stored_study.uid]
+
+
+@pytest.mark.parametrize(("study_date", "found"), [("20240101-20240131", True), ("20240116-20241231", False)])
+def test_date_range_matching(dicomweb_server, stored_study, study_date, found):
+    """StudyDate ranges (PS3.18 §8.3.4.1 range matching); the synthetic studies are dated 20240115."""
+    response = _search(dicomweb_server, "studies", PatientID=stored_study.patient_id, StudyDate=study_date)
+    if found:
+        assert values(_matches(response), STUDY) == [stored_study.uid]
+    else:
+        _assert_empty_result(dicomweb_server, response, "qido-no-match-204")
+
+
+def test_includefield_adds_the_requested_attribute(dicomweb_server, stored_study):
+    found = _matches(_search(dicomweb_server, "studies", StudyInstanceUID=stored_study.uid,
+                             includefield="StudyDescription"))
+    assert values(found, "00081030") == ["Synthetic standard-test study"]
