@@ -127,17 +127,18 @@ class Store:
         file_name = f"{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}.dcm"
         final = self.files_dir / file_name
         with self._write_lock:
-            exists = self._writer.execute(
-                "SELECT 1 FROM instances WHERE study_uid=? AND series_uid=? AND sop_uid=?",
-                (staged.study_uid, staged.series_uid, staged.sop_uid)).fetchone()
-            if exists:
-                raise DuplicateInstance(staged.sop_uid)
-            final.parent.mkdir(exist_ok=True)
-            os.replace(staged.temp_path, final)
-            _fsync_dir(final.parent)
             stamp = self._timestamp()
             try:
                 self._writer.execute("BEGIN IMMEDIATE")
+                # Checked inside the transaction; the UNIQUE constraint is the backstop.
+                exists = self._writer.execute(
+                    "SELECT 1 FROM instances WHERE study_uid=? AND series_uid=? AND sop_uid=?",
+                    (staged.study_uid, staged.series_uid, staged.sop_uid)).fetchone()
+                if exists:
+                    raise DuplicateInstance(staged.sop_uid)
+                final.parent.mkdir(exist_ok=True)
+                os.replace(staged.temp_path, final)
+                _fsync_dir(final.parent)
                 cur = self._writer.execute(
                     "INSERT INTO instances (study_uid, series_uid, sop_uid, sop_class_uid, transfer_syntax,"
                     " file_name, file_size, frame_count, created, metadata) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -150,11 +151,13 @@ class Store:
                     " VALUES (?,?,?,'Create',?,?)",
                     (staged.study_uid, staged.series_uid, staged.sop_uid, stamp, watermark))
                 self._writer.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 if self._writer.in_transaction:
                     self._writer.execute("ROLLBACK")
                 with contextlib.suppress(OSError):
                     final.unlink()
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise DuplicateInstance(staged.sop_uid) from None
                 raise
             return watermark
 

@@ -1,6 +1,7 @@
 """STOW-RS: Azure's status matrix (200/202/204/409/400/406/415/413) and response dataset."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian
@@ -395,3 +396,17 @@ def test_failed_requests_leave_no_temp_files(emulator_client, emulator):
     emulator_client.post(f"{emulator_client.base}/studies", data=b"--m\r\n\r\npartial", headers={
         "Content-Type": "multipart/related; boundary=m", "Accept": DICOM_JSON})
     assert list((emulator.data_dir / "tmp").iterdir()) == []
+
+
+def test_concurrent_uploads_of_one_instance_store_it_once(emulator, emulator_client):
+    inst = build_instance(frames=4, rows=128, columns=128)
+
+    def upload(_):
+        return stow(session_for(emulator), [inst.data]).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = sorted(pool.map(upload, range(6)))
+    assert statuses == [200, 409, 409, 409, 409, 409]
+    response = emulator_client.get(f"{emulator_client.base}/studies/{inst.study}/metadata",
+                                   headers={"Accept": DICOM_JSON})
+    assert len(response.json()) == 1
