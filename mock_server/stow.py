@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .accept import accepts_dicom_json
-from .dicomfile import SOP_INSTANCE_ALREADY_EXISTS, PROCESSING_FAILURE, Accepted, Failure, inspect_file
+from .dicomfile import PROCESSING_FAILURE, SOP_INSTANCE_ALREADY_EXISTS, Failure, inspect_file
 from .responses import DicomJSONResponse
 from .errors import DicomError, bad_request, not_acceptable
 from .storage import DuplicateInstance, Store

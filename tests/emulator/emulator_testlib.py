@@ -135,3 +135,12 @@ def session_for(emu: Emulator, version: str = "v2") -> requests.Session:
     session.headers["Authorization"] = f"Bearer {emu.token()}"
     session.base = emu.base_url(version)
     return session
+
+
+def send(client: requests.Session, method: str, url: str, accept: str | None, **kwargs) -> requests.Response:
+    """Send with exactly the given Accept header; ``None`` sends none (requests would add ``*/*``)."""
+    request = client.prepare_request(requests.Request(method, url, **kwargs))
+    request.headers.pop("Accept", None)
+    if accept is not None:
+        request.headers["Accept"] = accept
+    return client.send(request)

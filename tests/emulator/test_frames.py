@@ -3,7 +3,7 @@
 import pytest
 from pydicom.uid import JPEGBaseline8Bit
 
-from emulator_testlib import PLAIN, build_instance, read_multipart
+from emulator_testlib import PLAIN, read_multipart, send
 
 OCTET_ANY = 'multipart/related; type="application/octet-stream"; transfer-syntax=*'
 EXPLICIT = "1.2.840.10008.1.2.1"
@@ -91,12 +91,7 @@ def test_missing_instance_is_404(emulator_client, multiframe):
                                     'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.4.50',
                                     "image/png"])
 def test_unacceptable_frames_accept_is_406(emulator_client, multiframe, accept):
-    request = emulator_client.prepare_request(__import__("requests").Request(
-        "GET", frames_url(emulator_client, multiframe, "1")))
-    request.headers.pop("Accept", None)
-    if accept is not None:
-        request.headers["Accept"] = accept
-    response = emulator_client.send(request)
+    response = send(emulator_client, "GET", frames_url(emulator_client, multiframe, "1"), accept)
     assert response.status_code == 406
     assert response.headers["Content-Type"] == PLAIN
 

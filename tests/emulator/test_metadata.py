@@ -2,7 +2,7 @@
 
 import pytest
 
-from emulator_testlib import DICOM_JSON, PLAIN, build_instance, stow
+from emulator_testlib import DICOM_JSON, PLAIN, build_instance, send, stow
 
 
 def test_instance_metadata_is_an_array_without_bulk_data(emulator_client, stored):
@@ -66,12 +66,7 @@ def test_etag_and_if_none_match(emulator_client):
                                     "text/html"])
 def test_unacceptable_accept_is_406_with_empty_body(emulator_client, stored, accept):
     inst = stored()
-    request = emulator_client.prepare_request(__import__("requests").Request(
-        "GET", f"{emulator_client.base}/{inst.path}/metadata"))
-    request.headers.pop("Accept", None)
-    if accept is not None:
-        request.headers["Accept"] = accept
-    response = emulator_client.send(request)
+    response = send(emulator_client, "GET", f"{emulator_client.base}/{inst.path}/metadata", accept)
     assert response.status_code == 406
     assert response.content == b""
 

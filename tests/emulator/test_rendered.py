@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from emulator_testlib import PLAIN
+from emulator_testlib import PLAIN, send
 
 
 @pytest.fixture
@@ -20,11 +20,7 @@ def rendered_url(client, inst, frame=None):
 
 
 def fetch(client, url, accept):
-    request = client.prepare_request(__import__("requests").Request("GET", url))
-    request.headers.pop("Accept", None)
-    if accept is not None:
-        request.headers["Accept"] = accept
-    return client.send(request)
+    return send(client, "GET", url, accept)
 
 
 @pytest.mark.parametrize("accept,media,pil_format", [("image/png", "image/png", "PNG"),

@@ -1,9 +1,12 @@
 """Every sample file stores, retrieves byte for byte (preamble aside) and deletes."""
 
+import io
 from pathlib import Path
 
+import numpy as np
 import pydicom
 import pytest
+from PIL import Image
 
 from emulator_testlib import DICOM_JSON, session_for, stow
 
@@ -35,6 +38,12 @@ def test_store_retrieve_delete(own_emulator, path):
     meta = client.get(f"{client.base}/{instance}/metadata", headers={"Accept": DICOM_JSON}).json()[0]
     assert meta["00080018"]["Value"] == [ds.SOPInstanceUID]
     assert meta["00100010"]["Value"] == [{"Alphabetic": str(ds.PatientName)}]
+
+    rendered = client.get(f"{client.base}/{instance}/rendered", headers={"Accept": "image/png"})
+    assert rendered.status_code == 200
+    assert rendered.headers["Content-Type"] == "image/png"
+    # 8-bit RGB renders unchanged.
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(rendered.content))), pydicom.dcmread(path).pixel_array)
 
     assert client.delete(f"{client.base}/{instance}").status_code == 204
     assert client.get(f"{client.base}/{instance}", headers={"Accept": "application/dicom; transfer-syntax=*"}

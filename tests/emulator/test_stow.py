@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian
 
-from emulator_testlib import DICOM_JSON, PLAIN, build_instance, multipart, new_uid, session_for, stow
+from emulator_testlib import DICOM_JSON, PLAIN, build_instance, multipart, new_uid, send, session_for, stow
 
 STUDY_MISMATCH = "The StudyInstanceUid in the payload does not match the specified StudyInstanceUid."
 
@@ -273,14 +273,8 @@ def test_acceptable_accept_headers(emulator_client, accept):
 def test_unacceptable_accept_is_406_and_nothing_stored(emulator_client, accept):
     inst = build_instance()
     body, content_type = multipart([inst.data])
-    headers = {"Content-Type": content_type}
-    if accept is not None:
-        headers["Accept"] = accept
-    request = emulator_client.prepare_request(__import__("requests").Request(
-        "POST", f"{emulator_client.base}/studies", data=body, headers=headers))
-    if accept is None:
-        del request.headers["Accept"]
-    response = emulator_client.send(request)
+    response = send(emulator_client, "POST", f"{emulator_client.base}/studies", accept, data=body,
+                    headers={"Content-Type": content_type})
     assert response.status_code == 406
     assert response.content == b""
     assert not exists(emulator_client, inst)

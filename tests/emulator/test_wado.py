@@ -3,7 +3,7 @@
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian
 
-from emulator_testlib import PLAIN, build_instance, read_multipart, stow
+from emulator_testlib import PLAIN, build_instance, read_multipart, send, stow
 
 EXPLICIT = "1.2.840.10008.1.2.1"
 ANY_TS = 'multipart/related; type="application/dicom"; transfer-syntax=*'
@@ -25,11 +25,7 @@ def study(emulator_client):
 
 
 def get(client, path, accept=None):
-    headers = {} if accept is None else {"Accept": accept}
-    request = client.prepare_request(__import__("requests").Request("GET", f"{client.base}/{path}", headers=headers))
-    if accept is None:
-        request.headers.pop("Accept", None)
-    return client.send(request)
+    return send(client, "GET", f"{client.base}/{path}", accept)
 
 
 @pytest.mark.parametrize("accept", [ANY_TS, "*/*", 'multipart/related; type="application/dicom"; transfer-syntax=*; q=0.5'])
