@@ -46,11 +46,9 @@ def execute(name: str, env: dict[str, str]) -> nbformat.NotebookNode:
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_runs_twice_in_a_row(name, kernel_env):
-    first = execute(name, kernel_env)
-    second = execute(name, kernel_env)
-    code_cells = sum(cell.cell_type == "code" for cell in second.cells)
-    assert all(cell.execution_count is not None for cell in first.cells + second.cells
-               if cell.cell_type == "code") and code_cells > 0
+    # The second run meets whatever the first left behind (leftovers would fail its asserts).
+    execute(name, kernel_env)
+    execute(name, kernel_env)
 
 
 def test_all_run_in_reverse_order(kernel_env):
