@@ -35,3 +35,7 @@ clean-emulator-data:
 docs: setup
 	$(BIN)/python -m sphinx -W -n -b html docs docs/_build/html
 	@echo "Site: docs/_build/html/index.html"
+
+# Re-execute every notebook against a fresh emulator and store its outputs (commit the result).
+regenerate: setup
+	$(BIN)/python tests/notebooks/regenerate.py

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent
 SANITIZE_FILE = REPO / "tests" / "notebooks" / "nbval_sanitize.cfg"
 # Variables a user may have set for their own server: the notebooks under test must not see them.
 FOREIGN_VARIABLES = ("DICOMWEB_TOKEN", "DICOMWEB_EMULATOR_PORT")
