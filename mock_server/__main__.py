@@ -77,7 +77,8 @@ def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_byt
         stack.callback(store.close)
         app = create_app(store, secret, max_request_bytes)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=5)
+                                lifespan="off", timeout_graceful_shutdown=5,
+                                server_header=False)  # Azure names no server software
         _Server(config).run()
 
 
