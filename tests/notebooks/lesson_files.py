@@ -1,9 +1,11 @@
-"""Where the lesson notebooks are, and how to read their cells (shared by the notebook tests)."""
+"""Where the lesson notebooks are, how to read their cells and how to run them (shared by the notebook
+tests, and by tests/orthanc/test_notebooks_on_orthanc.py, which loads this file by path)."""
 
 import re
 from pathlib import Path
 
 import nbformat
+from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO / "notebooks"
@@ -19,6 +21,22 @@ def lesson_paths() -> list[Path]:
 
 def read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
+
+
+def execute(path: Path, env: dict[str, str]) -> nbformat.NotebookNode:
+    """Run a notebook top to bottom in a fresh kernel, as "Restart & Run All" does.
+
+    ``env`` is the kernel's whole environment (it selects the server through the DICOMWEB_*
+    variables); a cell that raises, a failed assert included, fails the caller.
+    """
+    nb = read(path)
+    client = NotebookClient(nb, kernel_name="python3", timeout=600, allow_errors=False,
+                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    client.execute(env=env)
+    errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+              if out.output_type == "error"]
+    assert not errors, f"{path.stem}: {errors}"
+    return nb
 
 
 def headings(cell) -> list[tuple[int, str]]:

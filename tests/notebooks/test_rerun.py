@@ -8,11 +8,9 @@ import os
 import tempfile
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from lesson_files import NOTEBOOK_DIR, lesson_paths, read
+from lesson_files import execute, lesson_paths
 
 NOTEBOOKS = {path.stem: path for path in lesson_paths()}
 LESSONS = list(NOTEBOOKS)
@@ -32,25 +30,13 @@ def kernel_env():
             yield env
 
 
-def execute(name: str, env: dict[str, str]) -> nbformat.NotebookNode:
-    """Run a notebook top to bottom in a fresh kernel, as "Restart & Run All" does."""
-    nb = read(NOTEBOOKS[name])
-    client = NotebookClient(nb, kernel_name="python3", timeout=600, allow_errors=False,
-                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    client.execute(env=env)
-    errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
-              if out.output_type == "error"]
-    assert not errors, f"{name}: {errors}"
-    return nb
-
-
 @pytest.mark.parametrize("name", LESSONS)
 def test_runs_twice_in_a_row(name, kernel_env):
     # The second run meets whatever the first left behind (leftovers would fail its asserts).
-    execute(name, kernel_env)
-    execute(name, kernel_env)
+    execute(NOTEBOOKS[name], kernel_env)
+    execute(NOTEBOOKS[name], kernel_env)
 
 
 def test_all_run_in_reverse_order(kernel_env):
     for name in reversed(LESSONS):
-        execute(name, kernel_env)
+        execute(NOTEBOOKS[name], kernel_env)

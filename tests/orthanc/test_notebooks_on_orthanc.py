@@ -1,0 +1,119 @@
+"""Every lesson notebook runs top to bottom on a real Orthanc, twice in a row, configured through helpers only.
+
+The kernels see DICOMWEB_URL (the peer's DICOMweb root), DICOMWEB_AUTH=none and
+DICOMWEB_SERVER=orthanc, and no other DICOMWEB_* variable. Where a step is Azure-only, the
+notebook must say so in its output and take the portable path: each run is checked for the
+notebook's own explanation, so a notebook that skipped a step silently fails here. After the runs,
+Orthanc must hold nothing of the sample study (clean-up there goes through Orthanc's REST API).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import requests
+
+from helpers.samples import STUDY_UID
+
+_LESSON_FILES = Path(__file__).resolve().parents[1] / "notebooks" / "lesson_files.py"
+
+
+def _load_lesson_files():
+    # tests/notebooks is not a package; load its shared module by path, once, under the name its
+    # own tests import it by, so that both folders use one module object.
+    if "lesson_files" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("lesson_files", _LESSON_FILES)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["lesson_files"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["lesson_files"]
+
+
+lesson_files = _load_lesson_files()
+NOTEBOOKS = {path.stem: path for path in lesson_files.lesson_paths()}
+
+# What each notebook prints on Orthanc where it leaves Azure's path: its own words, line for line.
+PORTABLE_PATH: dict[str, list[str]] = {
+    "01_authenticate": [
+        "This orthanc server has no change feed (Azure-only): checking with a QIDO-RS search.",
+    ],
+    "02_upload": [
+        "This orthanc server has no single-part upload (Azure-only); sending multipart/related.",
+        "This orthanc server answers 200 to a duplicate, not Azure's 409.",
+    ],
+    "03_retrieve": [
+        "This server refuses single-part (400); asking for multipart instead.",
+    ],
+    "04_query": [
+        "This orthanc server has no fuzzy matching; using a wildcard instead.",
+    ],
+    "05_delete": [
+        "DICOMweb DELETE on this server: False",
+        "This orthanc server has no DICOMweb DELETE (Azure-only): sections 1-3 show Azure's answers as "
+        "text and the cleanup uses the server's own API.",
+        "Azure answers 204 No Content; the series keeps green-square.",
+        "Azure answers 204 No Content; the study keeps blue-circle.",
+        "Removing the study with the orthanc server's own API instead.",
+    ],
+}
+# A lesson not listed above (a newer one) that asks client.supports(...) must still say, on Orthanc,
+# what it does instead: the notebooks phrase that as f"This {client.flavor} server ...".
+GENERIC_EXPLANATION = re.compile(r"^This orthanc server .+", re.MULTILINE)
+
+
+def stdout_lines(nb: nbformat.NotebookNode) -> list[str]:
+    return [line for cell in nb.cells if cell.cell_type == "code"
+            for line in lesson_files.stream_text(cell).splitlines()]
+
+
+def source(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+
+
+@pytest.fixture(scope="module")
+def kernel_env(orthanc) -> dict[str, str]:
+    """The kernels' environment: this Orthanc and nothing else of the DICOMWEB_* settings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DICOMWEB_")}
+    env.update(DICOMWEB_URL=orthanc.dicomweb_url, DICOMWEB_AUTH="none", DICOMWEB_SERVER="orthanc")
+    return env
+
+
+def assert_took_portable_path(name: str, nb: nbformat.NotebookNode) -> None:
+    lines = stdout_lines(nb)
+    if name in PORTABLE_PATH:
+        missing = [line for line in PORTABLE_PATH[name] if line not in lines]
+        assert not missing, f"{name} on Orthanc did not print: {missing}"
+    elif "client.supports(" in source(nb):
+        assert GENERIC_EXPLANATION.search("\n".join(lines)), (
+            f"{name} has Azure-only steps but printed no 'This orthanc server ...' explanation on Orthanc")
+
+
+def assert_study_gone(orthanc) -> None:
+    lookup = requests.post(f"{orthanc.rest_url}/tools/lookup", data=STUDY_UID, timeout=30)
+    assert lookup.status_code == 200, lookup.text
+    assert lookup.json() == [], f"the sample study is still on Orthanc: {lookup.json()}"
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_runs_twice_on_orthanc(name, kernel_env, orthanc):
+    # The second run meets whatever the first left behind on Orthanc.
+    for _ in range(2):
+        nb = lesson_files.execute(NOTEBOOKS[name], kernel_env)
+        assert_took_portable_path(name, nb)
+        assert_study_gone(orthanc)
+
+
+@pytest.mark.parametrize("name", sorted(PORTABLE_PATH))
+def test_explanations_are_orthanc_only(name):
+    # The committed outputs come from the emulator (Azure's behaviour): none of these lines may be
+    # there, or finding them on Orthanc would prove nothing.
+    path = NOTEBOOKS.get(name)
+    assert path is not None, f"{name} is listed in PORTABLE_PATH but notebooks/{name}.ipynb is gone"
+    committed = stdout_lines(lesson_files.read(path))
+    assert not set(PORTABLE_PATH[name]) & set(committed)
