@@ -17,6 +17,7 @@ extensions = [
     "myst_nb",
     "lessons",  # stages ../notebooks into lessons/ and writes the learning-path table
     "sitecheck",  # fails the build on broken internal links, anchors and images
+    "wirelexer",  # highlights the lessons' templated HTTP request/response sketches
 ]
 
 exclude_patterns = ["_build", "lessons/_learning_path.md", "**/.ipynb_checkpoints"]
@@ -30,11 +31,6 @@ nb_ipywidgets_js = {}
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
-
-# The lessons' "wire contract" blocks are fenced as http but show templates
-# ("POST {base_url}/studies"), which Pygments' strict HTTP lexer rejects before
-# highlighting them in relaxed mode; that fallback is the intended rendering.
-suppress_warnings = ["misc.highlighting_failure"]
 
 # Every warning fails the build (make docs passes -W); unresolved references too.
 nitpicky = True

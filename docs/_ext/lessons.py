@@ -84,9 +84,8 @@ def _find_section(sections: dict[str, list[str]], prefix: str) -> list[str] | No
 
 
 def _inline(text: str) -> str:
-    """One table cell: Markdown links reduced to their text, pipes escaped."""
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    return text.replace("|", "\\|").strip()
+    """One line of the table: Markdown links reduced to their text (they are relative to the notebook)."""
+    return re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text).strip()
 
 
 def read_lesson(path: Path) -> Lesson:
@@ -98,11 +97,13 @@ def read_lesson(path: Path) -> Lesson:
     sections = _sections(markdown)
 
     learn_lines = _find_section(sections, "what you'll learn") or []
-    learn = [
-        _inline(re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", line))
-        for line in learn_lines
-        if re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line)
-    ]
+    learn: list[str] = []
+    for line in learn_lines:
+        item = re.match(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)", line)
+        if item:
+            learn.append(_inline(item.group(1)))
+        elif learn and line.startswith((" ", "\t")) and line.strip():
+            learn[-1] = _inline(f"{learn[-1]} {line.strip()}")  # a wrapped list item
     time_lines = _find_section(sections, "time") or []
     minutes_match = re.search(r"(\d+)\s*(?:-|–|to)?\s*(\d+)?\s*min", " ".join(time_lines))
     if not minutes_match:
@@ -120,12 +121,27 @@ def read_lesson(path: Path) -> Lesson:
 
 
 def learning_path_table(lessons: list[Lesson]) -> str:
-    """The landing page's table, as MyST Markdown with absolute doc references."""
-    rows = ["| Lesson | What you'll learn | Time |", "| --- | --- | --- |"]
+    """The landing page's table, as a MyST list-table with absolute doc references."""
+    lines = [
+        "```{list-table}",
+        ":header-rows: 1",
+        ":widths: 30 55 15",
+        ":name: learning-path-table",
+        "",
+        "* - Lesson",
+        "  - What you'll learn",
+        "  - Time",
+    ]
     for lesson in lessons:
-        link = f"{{doc}}`{lesson.title} </{lesson.docname}>`"
-        rows.append(f"| {link} | {'; '.join(lesson.learn)} | {lesson.minutes} |")
-    return "\n".join(rows) + "\n"
+        lines.append(f"* - {{doc}}`{lesson.title} </{lesson.docname}>`")
+        if lesson.learn:
+            lines.append(f"  - - {lesson.learn[0]}")
+            lines.extend(f"    - {goal}" for goal in lesson.learn[1:])
+        else:
+            lines.append("  -")
+        lines.append(f"  - {lesson.minutes}")
+    lines.append("```")
+    return "\n".join(lines) + "\n"
 
 
 def _referenced_files(nb_path: Path, source_root: Path) -> list[Path]:

@@ -15,6 +15,7 @@ from .conftest import DOCS, build_site
 sys.path.insert(0, str(DOCS / "_ext"))
 import lessons  # noqa: E402  (the docs extension under test)
 import sitecheck  # noqa: E402
+import wirelexer  # noqa: E402
 
 # A 1x1 PNG, enough for an image output.
 PNG = base64.b64encode(
@@ -69,8 +70,12 @@ def test_lessons_are_picked_up_in_order_and_other_notebooks_ignored(project) -> 
     assert positions == sorted(positions)
     assert not (html / "lessons" / "scratch.html").exists()
     # The learning-path table is built from each notebook's title, goals and time.
-    assert "Title of 10_extra" in index and "first goal of 10_extra; second goal" in index
-    assert index.count("15 min") == 4
+    table = index[index.index('id="learning-path-table"'):]
+    table = table[: table.index("</table>")]
+    assert [table.index(f"Title of {name}") for name in ("01_auth", "02_store", "03_query", "10_extra")] == sorted(
+        table.index(f"Title of {name}") for name in ("01_auth", "02_store", "03_query", "10_extra")
+    )
+    assert "<li><p>first goal of 10_extra</p></li>" in table and table.count("15 min") == 4
 
 
 def test_committed_outputs_are_shown_without_executing(project) -> None:
@@ -144,6 +149,29 @@ def test_read_lesson_takes_title_goals_and_time(tmp_path: Path) -> None:
     path = _lesson(tmp_path, "04_query")
     lesson = lessons.read_lesson(path)
     assert lesson == lessons.Lesson("lessons/04_query", "Title of 04_query", ["first goal of 04_query", "second goal"], "15 min")
+
+
+def test_read_lesson_joins_wrapped_goals_and_drops_relative_links(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "# Query\n\n## What you\u2019ll learn\n\n1. Search by [PatientName](02_upload.ipynb)\n"
+            "   with fuzzy matching.\n2. Read a 204.\n\n**Time:** 20\u201325 minutes"
+        )
+    ]
+    nbformat.write(nb, tmp_path / "04_query.ipynb")
+    lesson = lessons.read_lesson(tmp_path / "04_query.ipynb")
+    assert lesson.learn == ["Search by PatientName with fuzzy matching.", "Read a 204."]
+    assert lesson.minutes == "20\u201325 min"
+
+
+def test_wire_contract_blocks_highlight_without_errors() -> None:
+    from pygments.token import Error
+
+    sketch = "POST {base_url}/studies\nAccept: application/dicom+json\n\n--{boundary}\n<blue-circle.dcm>\n\u2192 409 Conflict\n"
+    tokens = list(wirelexer.WireContractLexer().get_tokens(sketch))
+    assert Error not in {token for token, _ in tokens}
+    assert ("Accept" in {value for _, value in tokens}) and ("POST" in {value for _, value in tokens})
 
 
 def test_site_check_reports_broken_links_anchors_images_and_remote_scripts(tmp_path: Path) -> None:
