@@ -49,9 +49,11 @@ PORTABLE_PATH: dict[str, list[str]] = {
     ],
     "03_retrieve": [
         "This server refuses single-part (400); asking for multipart instead.",
+        "PixelData in metadata: True",
     ],
     "04_query": [
         "This orthanc server has no fuzzy matching; using a wildcard instead.",
+        "→ 200 OK | body: b'[]'",
     ],
     "05_delete": [
         "DICOMweb DELETE on this server: False",
