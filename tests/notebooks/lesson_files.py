@@ -9,7 +9,8 @@ from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO / "notebooks"
-EXPECTED = ["01_authenticate", "02_upload", "03_retrieve", "04_query", "05_delete"]
+EXPECTED = ["01_authenticate", "02_upload", "03_retrieve", "04_query", "05_delete",
+            "06_change_feed"]
 
 _FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
 

@@ -60,6 +60,13 @@ SEED_REQUESTS = {
         ("DELETE", f"/studies/{S}/series/{SE}", "Authorization", "Bearer <token>"),
         ("DELETE", f"/studies/{S}", "Authorization", "Bearer <token>"),
     ],
+    # Offsets appear relative to the remembered sequence number; the v2 time windows vary with the clock.
+    "06_change_feed": [
+        ("GET", "/v1/changefeed/latest?includeMetadata=false", "Authorization", "Bearer <token>"),
+        ("GET", "/v1/changefeed?offset={start}&limit=10", "Authorization", "Bearer <token>"),
+        ("GET", "/v1/changefeed?offset={start+2}&limit=2&includeMetadata=false", "Authorization", "Bearer <token>"),
+        ("GET", "/changefeed?limit=201", "Authorization", "Bearer <token>"),
+    ],
 }
 
 # The original tutorial's defects, and a phrase that shows the notebooks say they fixed each.
