@@ -63,6 +63,12 @@ PORTABLE_PATH: dict[str, list[str]] = {
         "Azure answers 204 No Content; the study keeps blue-circle.",
         "Removing the study with the orthanc server's own API instead.",
     ],
+    "06_change_feed": [
+        "change feed on this server: False",
+        "This orthanc server has no change feed (Azure-only): sections 1-6 describe Azure's answers, "
+        "and section 7 shows the nearest equivalent.",
+        "new instances: ['blue-circle', 'green-square', 'red-triangle']",  # read from Orthanc's /changes
+    ],
 }
 # A lesson not listed above (a newer one) that asks client.supports(...) must still say, on Orthanc,
 # what it does instead: the notebooks phrase that as f"This {client.flavor} server ...".
