@@ -14,6 +14,8 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 CONTENT_PAGES = ["index.html", "emulator.html", "other-servers.html"] + [
     f"lessons/{nb.stem}.html" for nb in NOTEBOOKS
 ]
+# Pages Sphinx generates besides the content pages.
+GENERATED_PAGES = ["genindex.html", "search.html"]
 
 
 def _image_outputs(notebook: Path) -> int:
@@ -64,15 +66,26 @@ def test_every_lesson_is_in_the_site_in_order(site_url: str, chromium) -> None:
         context.close()
 
 
-@pytest.mark.parametrize("path", CONTENT_PAGES)
+def test_browser_tests_cover_every_page(built_site: Path) -> None:
+    pages = sorted(str(p.relative_to(built_site)) for p in built_site.rglob("*.html"))
+    assert pages == sorted(CONTENT_PAGES + GENERATED_PAGES)
+
+
+@pytest.mark.parametrize("path", CONTENT_PAGES + GENERATED_PAGES)
 def test_page_loads_and_renders(site_url: str, chromium, artifacts_dir: Path, path: str) -> None:
     context, page, response, problems = _open(chromium, f"{site_url}/{path}")
     try:
         assert response is not None and response.status == 200
         assert response.headers["content-type"].startswith("text/html")
         page.wait_for_load_state("networkidle")
-        heading = page.locator("article h1").first
-        assert heading.is_visible() and heading.inner_text().strip()
+        if path == "search.html":
+            # The search page has no heading of its own; it must find the lessons offline.
+            page.goto(f"{site_url}/search.html?q=WADO", wait_until="load")
+            first_result = page.locator("#search-results li a").first
+            first_result.wait_for(state="visible", timeout=30_000)
+        else:
+            heading = page.locator("article h1").first
+            assert heading.is_visible() and heading.inner_text().strip()
 
         images = page.locator("article img")
         sizes = images.evaluate_all("els => els.map(e => [e.currentSrc, e.complete, e.naturalWidth, e.naturalHeight])")
