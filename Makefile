@@ -20,7 +20,10 @@ $(STAMP): pyproject.toml requirements.lock
 lab: setup
 	binder/start $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
 
+# As root, the browser tests' Chromium is installed from Debian's packages when missing (Orthanc is
+# installed by its test fixture the same way); without root those tests say what to install.
 test: setup
+	@if [ "$$(id -u)" -eq 0 ]; then bash tests/docs/install_chromium.sh; fi
 	$(BIN)/python -m pytest
 
 emulator: setup
