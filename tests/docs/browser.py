@@ -20,7 +20,11 @@ CHROMIUM_ARGS = [
 
 
 class ChromiumMissing(RuntimeError):
-    """Chromium is not installed and cannot be installed from here."""
+    """Chromium is not installed and cannot be installed from here (not root, or no apt-get)."""
+
+
+class ChromiumInstallFailed(RuntimeError):
+    """Installing Debian's chromium package was possible but did not work."""
 
 
 def ensure_chromium() -> Path:
@@ -34,5 +38,5 @@ def ensure_chromium() -> Path:
         )
     result = subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=900)
     if result.returncode != 0 or not CHROMIUM.is_file():
-        raise ChromiumMissing(f"installing chromium failed:\n{result.stdout}\n{result.stderr}")
+        raise ChromiumInstallFailed(f"installing chromium failed:\n{result.stdout}\n{result.stderr}")
     return CHROMIUM
