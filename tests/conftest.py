@@ -1,6 +1,9 @@
-"""Session fixtures shared by the whole test tree: one emulator on a free loopback port."""
+"""Session fixtures shared by the whole test tree: one emulator and one Orthanc peer on loopback."""
 
+import importlib.util
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -23,3 +26,23 @@ def emulator_client(emulator: Emulator) -> Iterator[requests.Session]:
     session.base = emulator.base_url("v2")
     yield session
     session.close()
+
+
+# tests/orthanc/orthanc_session.py manages the one Orthanc peer of a session. The test folders are
+# not packages, so it is loaded by path, once, under a fixed module name every folder can import.
+_ORTHANC_SESSION = "dicomweb_tutorial_orthanc_session"
+if _ORTHANC_SESSION not in sys.modules:
+    _spec = importlib.util.spec_from_file_location(
+        _ORTHANC_SESSION, Path(__file__).with_name("orthanc") / "orthanc_session.py")
+    sys.modules[_ORTHANC_SESSION] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(sys.modules[_ORTHANC_SESSION])
+orthanc_session = sys.modules[_ORTHANC_SESSION]
+
+
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory: pytest.TempPathFactory):
+    """The shared Orthanc peer (``.dicomweb_url``, ``.rest_url``); skipped only when Orthanc is
+    missing and cannot be installed (not root)."""
+    peer = orthanc_session.acquire(tmp_path_factory)
+    yield peer
+    orthanc_session.release()

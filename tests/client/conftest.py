@@ -1,11 +1,8 @@
 """Fixtures for the helper tests: fake transports, synthetic DICOM files, the shared Orthanc peer."""
 
-import importlib.util
 import socket
-import sys
 from collections.abc import Callable
 from io import BytesIO
-from pathlib import Path
 
 import numpy as np
 import pydicom
@@ -103,26 +100,3 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-# The Orthanc peer is shared with tests/orthanc and tests/standard through one module instance.
-_SESSION_MODULE = "dicomweb_tutorial_orthanc_session"
-
-
-def _orthanc_session():
-    if _SESSION_MODULE not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "orthanc" / "orthanc_session.py"
-        spec = importlib.util.spec_from_file_location(_SESSION_MODULE, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[_SESSION_MODULE] = module
-        spec.loader.exec_module(module)
-    return sys.modules[_SESSION_MODULE]
-
-
-@pytest.fixture(scope="session")
-def orthanc(tmp_path_factory):
-    """The shared Orthanc peer (``.dicomweb_url``, ``.rest_url``)."""
-    session = _orthanc_session()
-    peer = session.acquire(tmp_path_factory)
-    yield peer
-    session.release()

@@ -1,18 +1,15 @@
 """Fixtures for the standard (PS3.18) tests, run against both the emulator and a real Orthanc.
 
 ``dicomweb_server`` is parametrized over "emulator" (the ``emulator_client`` fixture of
-tests/conftest.py) and "orthanc" (the shared peer of tests/orthanc/orthanc_session.py).
+tests/conftest.py) and "orthanc" (the shared peer, fixture ``orthanc`` of tests/conftest.py).
 ``new_study`` gives a fresh synthetic study and removes it afterwards; ``stored_study`` also
 stores it first.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,29 +17,7 @@ import requests
 from departures import departs
 from synthetic_study import Instance, Study, make_study
 
-_SESSION_MODULE = "dicomweb_tutorial_orthanc_session"
 DICOM_JSON = "application/dicom+json"
-
-
-def _orthanc_session():
-    if _SESSION_MODULE not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "orthanc" / "orthanc_session.py"
-        spec = importlib.util.spec_from_file_location(_SESSION_MODULE, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[_SESSION_MODULE] = module
-        spec.loader.exec_module(module)
-    return sys.modules[_SESSION_MODULE]
-
-
-orthanc_session = _orthanc_session()
-
-
-@pytest.fixture(scope="session")
-def orthanc(tmp_path_factory):
-    """The shared Orthanc peer (same instance as tests/orthanc's fixture)."""
-    peer = orthanc_session.acquire(tmp_path_factory)
-    yield peer
-    orthanc_session.release()
 
 
 @dataclass
