@@ -5,13 +5,15 @@ from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from . import delete, frames, stow, wado
 from .auth import authenticate, authorize
 from .errors import DicomError, error_response
+from .paths import AspNetPaths
 from .storage import Store
 from .uids import check_uid
 
@@ -92,7 +94,7 @@ def routes() -> list[Route]:
     series = study + "/series/{series}"
     instance = series + "/instances/{instance}"
     get, post, delete_ = ["GET"], ["POST"], ["DELETE"]
-    return [
+    table = [
         Route(v + "/studies", endpoint(_stow, write=True), methods=post),
         Route(study, endpoint(_stow, write=True), methods=post),
         Route(v + "/studies", endpoint(_qido("study")), methods=get),
@@ -116,6 +118,10 @@ def routes() -> list[Route]:
         Route(series, endpoint(delete.delete, write=True), methods=delete_),
         Route(instance, endpoint(delete.delete, write=True), methods=delete_),
     ]
+    for route in table:
+        # Starlette answers HEAD on GET routes; ASP.NET Core's [HttpGet] does not (405).
+        route.methods.discard("HEAD")
+    return table
 
 
 async def _dicom_error(request: Request, exc: Exception) -> Response:
@@ -123,10 +129,25 @@ async def _dicom_error(request: Request, exc: Exception) -> Response:
     return exc.response()
 
 
+_METHOD_ORDER = ("GET", "POST", "DELETE")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path, as ASP.NET Core's 405 lists them in ``Allow``."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods, key=lambda m: (_METHOD_ORDER + (m,)).index(m)))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     # Unknown routes and methods: status only, empty body, like Azure's routing.
     assert isinstance(exc, HTTPException)
-    return Response(status_code=exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return Response(status_code=exc.status_code, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -139,7 +160,9 @@ def create_app(store: Store, secret: bytes, max_request_bytes: int = DEFAULT_MAX
     app = Starlette(
         routes=routes(),
         exception_handlers={DicomError: _dicom_error, HTTPException: _http_error, Exception: _unexpected},
+        middleware=[Middleware(AspNetPaths)],
     )
+    app.router.redirect_slashes = False  # AspNetPaths already ignores one trailing slash, as ASP.NET Core
     app.state.store = store
     app.state.secret = secret
     app.state.max_request_bytes = max_request_bytes

@@ -19,13 +19,15 @@ from .errors import bad_request
 
 JSON_UTF8 = "application/json; charset=utf-8"
 PARTITION = "Microsoft.Default"
-_INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
+# .NET integer parsing: ASCII digits, optional sign, surrounding ASCII white space.
+_INTEGER = re.compile(r"^[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*$")
 _LONG_MAX = 2**63 - 1
 _INT_MAX = 2**31 - 1
 # ISO 8601 date-time; the zone is checked separately so a missing one gets its own message.
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?)?"
-    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.IGNORECASE)
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.IGNORECASE | re.ASCII)
+_MAX_OFFSET_MINUTES = 14 * 60  # .NET DateTimeOffset: offsets beyond ±14:00 do not parse
 _EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
 
 
@@ -73,7 +75,10 @@ def _ticks(match: re.Match) -> int:
     if zone and zone.upper() != "Z":
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")
-        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+        hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+        if minutes > 59 or hours * 60 + minutes > _MAX_OFFSET_MINUTES:
+            raise ValueError(f"time zone offset {zone} is out of range")
+        moment -= sign * timedelta(hours=hours, minutes=minutes)
     whole = (moment - _EPOCH) // timedelta(seconds=1)
     return whole * 10_000_000 + int((fraction or "").ljust(7, "0"))
 

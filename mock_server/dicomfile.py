@@ -61,7 +61,7 @@ _INDEXED = {
 }
 _MAX_LEN = {"LO": 64, "SH": 16, "CS": 16, "PN": 64}
 _CS = re.compile(r"^[A-Z0-9 _]*$")
-_DA = re.compile(r"^\d{8}$")
+_DA = re.compile(r"^[0-9]{8}$")
 
 
 def _tag_text(tag: int) -> str:

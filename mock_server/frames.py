@@ -6,6 +6,7 @@ pydicom's ``generate_frames``.
 """
 
 import io
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from pydicom.encaps import generate_frames
 from pydicom.tag import Tag
 from pydicom.uid import UID
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from .accept import parse_accept
 from .errors import DicomError, bad_request
@@ -31,6 +32,7 @@ from .wado import find_instances, transcoding_error
 FRAME_NOT_FOUND = "The specified frame cannot be found."
 _PIXEL_DATA = Tag(0x7FE00010)
 _NATIVE_LE = {EXPLICIT_VR_LE, IMPLICIT_VR_LE}
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def parse_frames(text: str) -> list[int]:
@@ -38,7 +40,8 @@ def parse_frames(text: str) -> list[int]:
     frames = []
     for piece in text.split(","):
         piece = piece.strip()
-        if not piece.isdigit() or int(piece) < 1 or len(piece) > 9:
+        # ASCII digits only: .NET's int parsing rejects other Unicode digits ("²", "١").
+        if not _DIGITS.fullmatch(piece) or int(piece) < 1 or len(piece) > 9:
             raise bad_request("The specified frames value is not valid. At least one frame must be present, "
                               "and all requested frames must have value greater than 0.")
         frames.append(int(piece))
@@ -92,9 +95,10 @@ class FrameSource:
 
 async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str, frame_list: str) -> Response:
     """GET …/instances/{i}/frames/{list}."""
+    # The frame list is bound (and rejected) before the action runs, so before Accept is looked at.
+    numbers = parse_frames(frame_list)
     descriptors = FRAME_DESCRIPTORS_V2 if request.state.api_version >= 2 else FRAME_DESCRIPTORS
     choice = negotiate(request.headers.get("accept"), descriptors, "application/octet-stream")
-    numbers = parse_frames(frame_list)
     if not choice.multipart and len(numbers) > 1:
         raise bad_request("Multiple frames are not supported with a single-part Accept header; "
                           "use a multipart Accept header instead.")
@@ -120,7 +124,8 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
     source = await anyio.to_thread.run_sync(load)
     part_type = f"{choice.part_type}; transfer-syntax={syntax}"
     if not choice.multipart:
-        return Response(b"".join(source.read(numbers[0])), media_type=part_type)
+        # Azure streams a single part (ObjectResult over a stream): chunked, no Content-Length.
+        return StreamingResponse(source.read(numbers[0]), media_type=part_type)
     return multipart_response((part_type, source.read(n)) for n in numbers)
 
 
@@ -178,7 +183,7 @@ async def rendered(request: Request, study_uid: str, series_uid: str, sop_uid: s
             raise DicomError(406, "The request headers are not acceptable")
         media = ranges[0].media_type
     quality_text = request.query_params.get("quality", "100")
-    if not quality_text.strip().isdigit() or not 1 <= int(quality_text) <= 100:
+    if not _DIGITS.fullmatch(quality_text.strip()) or not 1 <= int(quality_text) <= 100:
         raise bad_request("Image quality must be between 1 and 100.")
     number = parse_frames(frame)[0] if frame is not None else 1
     if frame is not None and "," in frame:

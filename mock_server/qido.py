@@ -149,7 +149,7 @@ def _name_words(text: str) -> list[str]:
 
 
 def _parse_da(text: str | None) -> date | None:
-    if not text or not re.fullmatch(r"\d{8}", text.strip()):
+    if not text or not re.fullmatch(r"[0-9]{8}", text.strip()):
         return None
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:8]))

@@ -18,8 +18,10 @@ from .qido_tags import (
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 100
-_INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
-_DATE = re.compile(r"^\d{8}$")
+# .NET integer parsing: ASCII digits, optional sign, surrounding ASCII white space.
+_INTEGER = re.compile(r"^[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*$")
+_DATE = re.compile(r"^[0-9]{8}$")
+_LONG_MAX = 2**63 - 1  # offset binds to a long
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,9 @@ def parse_query(items: list[tuple[str, str]], level: str, study_uid: str | None,
                 if key == "limit" and not 1 <= number <= MAX_LIMIT:
                     raise bad_request(f"Invalid QIDO-RS query. The limit {number} is outside the allowed "
                                       f"range 1..{MAX_LIMIT}.")
+                if key == "offset" and number > _LONG_MAX:
+                    raise bad_request(f"Invalid QIDO-RS query. The value '{value}' of parameter '{name}' "
+                                      "is not a valid integer.")
                 if key == "offset" and number < 0:
                     raise bad_request(f"Invalid QIDO-RS query. The offset {number} is negative; it must "
                                       "be 0 or more.")

@@ -4,11 +4,13 @@ import re
 
 from .errors import bad_request
 
-# Digits and dots only, ending in a digit, at most 64 characters; trailing spaces are allowed.
-_UID = re.compile(r"^[0-9.]*[0-9] *$")
+# Digits and dots only, ending in a digit, at most 64 characters once trailing spaces are trimmed.
+# ("$" also matches before a final newline, as in .NET's Regex.)
+_UID = re.compile(r"^[0-9.]*[0-9]$")
 
 
 def is_valid_uid(value: str) -> bool:
+    value = value.rstrip(" ")
     return len(value) <= 64 and bool(_UID.match(value))
 
 

@@ -1,8 +1,10 @@
 """Helpers for the emulator tests: synthetic instances, hand-built multipart bodies, a multipart reader."""
 
+import http.client
 import io
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import numpy as np
 import requests
@@ -144,3 +146,19 @@ def send(client: requests.Session, method: str, url: str, accept: str | None, **
     if accept is not None:
         request.headers["Accept"] = accept
     return client.send(request)
+
+
+def raw_request(emulator, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""):
+    """Send a request exactly as written (no URL normalisation), return (status, headers, body)."""
+    netloc = urlsplit(emulator.root_url).netloc
+    conn = http.client.HTTPConnection(netloc, timeout=30)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in {"Authorization": f"Bearer {emulator.token()}", **(headers or {})}.items():
+            conn.putheader(name, value)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()

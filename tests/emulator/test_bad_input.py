@@ -17,7 +17,7 @@ from pydicom.tag import Tag
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 from starlette.routing import Route
 
-from emulator_testlib import DICOM_JSON, PLAIN, build_instance, multipart, read_multipart, stow
+from emulator_testlib import DICOM_JSON, PLAIN, build_instance, multipart, raw_request, read_multipart, stow
 from mock_server.app import create_app, endpoint
 from mock_server.auth import make_token
 from mock_server.storage import Store
@@ -26,22 +26,6 @@ from mock_server.storage import Store
 def index_count(emulator) -> int:
     with sqlite3.connect(emulator.data_dir / "index.sqlite") as conn:
         return conn.execute("SELECT COUNT(*) FROM instances").fetchone()[0]
-
-
-def raw_request(emulator, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""):
-    """Send a request exactly as written (no URL normalisation), return (status, headers, body)."""
-    netloc = urlsplit(emulator.root_url).netloc
-    conn = http.client.HTTPConnection(netloc, timeout=30)
-    try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
-        for name, value in {"Authorization": f"Bearer {emulator.token()}", **(headers or {})}.items():
-            conn.putheader(name, value)
-        conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body)
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        conn.close()
 
 
 @pytest.mark.parametrize("path", [

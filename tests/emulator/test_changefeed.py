@@ -174,6 +174,9 @@ def test_default_limits_are_10_in_v1_and_100_in_v2(emulator_client):
 @pytest.mark.parametrize("params, name", [
     ({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"limit": "ten"}, "limit"),
     ({"offset": -1}, "offset"), ({"offset": "first"}, "offset"),
+    # .NET parses ASCII digits only: a fullwidth or Arabic-Indic one is not a number.
+    ({"limit": "\uff11"}, "limit"), ({"offset": "\u0661"}, "offset"),
+    ({"offset": str(2**63)}, "offset"),
 ])
 def test_v1_bad_paging_is_400(emulator_client, params, name):
     bad(emulator_client.get(url(emulator_client, "v1"), params=params), name)
@@ -220,6 +223,12 @@ def test_v2_time_window_start_inclusive_end_exclusive(emulator_client):
     ({"endTime": "2024-01-01T10:00:00"}, "endTime"),
     ({"startTime": "yesterday"}, "startTime"),
     ({"startTime": "2024-13-01T10:00:00Z"}, "startTime"),
+    ({"limit": "\uff15"}, "limit"),
+    ({"startTime": "\u0662\u0660\u0662\u0664-01-01T10:00:00Z"}, "startTime"),
+    # DateTimeOffset allows offsets up to 14 hours, with minutes below 60.
+    ({"startTime": "2024-01-01T10:00:00+14:01"}, "startTime"),
+    ({"endTime": "2024-01-01T10:00:00-15:00"}, "endTime"),
+    ({"startTime": "2024-01-01T10:00:00+01:60"}, "startTime"),
     ({"startTime": "2024-01-01T10:00:00Z", "endTime": "2024-01-01T10:00:00Z"}, "startTime"),
     ({"startTime": "2024-01-02T00:00:00Z", "endTime": "2024-01-01T00:00:00Z"}, "endTime"),
 ])

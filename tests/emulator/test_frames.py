@@ -34,6 +34,17 @@ def test_v2_single_part_frame(emulator_client, multiframe):
     assert response.status_code == 200
     assert response.headers["Content-Type"] == f"application/octet-stream; transfer-syntax={EXPLICIT}"
     assert response.content == multiframe.frames[1]
+    # Streamed as Azure's single-part ObjectResult is: chunked, no Content-Length.
+    assert response.headers.get("Transfer-Encoding") == "chunked"
+    assert "Content-Length" not in response.headers
+
+
+@pytest.mark.parametrize("accept", ["image/png", "application/dicom+json", None])
+def test_a_bad_frame_list_is_400_whatever_the_accept(emulator_client, multiframe, accept):
+    response = send(emulator_client, "GET", frames_url(emulator_client, multiframe, "0,x"), accept)
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == PLAIN
+    assert "frames" in response.text
 
 
 def test_single_part_accept_with_several_frames_is_400(emulator_client, multiframe):
@@ -52,7 +63,8 @@ def test_v1_has_no_single_part_frames(v1_client, multiframe):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("frames", ["0", "-1", "1,,2", "a", "1.5", "", " ", "1,0"])
+@pytest.mark.parametrize("frames", ["0", "-1", "1,,2", "a", "1.5", "", " ", "1,0",
+                                    "%C2%B2", "%D9%A1", "1,%EF%BC%92"])  # only ASCII digits are numbers
 def test_bad_frame_list_is_400(emulator_client, multiframe, frames):
     response = emulator_client.get(frames_url(emulator_client, multiframe, frames), headers={"Accept": OCTET_ANY})
     if frames in ("", " "):

@@ -53,7 +53,7 @@ def test_quality_changes_jpeg_size(emulator_client, stored):
     assert len(small.content) < len(large.content)
 
 
-@pytest.mark.parametrize("quality", ["0", "101", "-1", "abc", ""])
+@pytest.mark.parametrize("quality", ["0", "101", "-1", "abc", "", "%C2%B2", "%D9%A1", "%EF%BC%95%EF%BC%90"])
 def test_bad_quality_is_400(emulator_client, multiframe, quality):
     response = fetch(emulator_client, rendered_url(emulator_client, multiframe) + f"?quality={quality}", "image/jpeg")
     assert response.status_code == 400
