@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,docs]'
 	touch $(STAMP)
 
+# LAB_ARGS passes more options to JupyterLab (e.g. --no-browser); root needs --allow-root.
+LAB_ARGS ?=
 lab: setup
-	binder/start $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
+	binder/start $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
+		$$(if [ "$$(id -u)" -eq 0 ]; then echo --allow-root; fi) $(LAB_ARGS)
 
 # As root, the browser tests' Chromium is installed from Debian's packages when missing (Orthanc is
 # installed by its test fixture the same way); without root those tests say what to install.
