@@ -45,3 +45,8 @@ docs: setup
 # Re-execute every notebook against a fresh emulator and store its outputs (commit the result).
 regenerate: setup
 	$(BIN)/python tests/notebooks/regenerate.py
+
+# The lessons without their exercise solutions and outputs, for a workshop (build/student-notebooks/).
+.PHONY: student-notebooks
+student-notebooks: setup
+	$(BIN)/python tools/student_notebooks.py

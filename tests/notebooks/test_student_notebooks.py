@@ -1,0 +1,54 @@
+"""tools/student_notebooks.py: the lessons without solutions still run, and hide nothing else."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from lesson_files import execute, lesson_paths, read
+
+_spec = importlib.util.spec_from_file_location(
+    "student_notebooks", Path(__file__).resolve().parents[2] / "tools" / "student_notebooks.py")
+student_notebooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(student_notebooks)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    output = tmp_path_factory.mktemp("student")
+    return {path.stem: path for path in student_notebooks.write_student_notebooks(output)}
+
+
+def test_every_lesson_gets_a_student_version(written: dict[str, Path]) -> None:
+    assert sorted(written) == [path.stem for path in lesson_paths()]
+
+
+@pytest.mark.parametrize("lesson", [path.stem for path in lesson_paths()])
+def test_only_solutions_and_outputs_are_removed(written: dict[str, Path], lesson: str) -> None:
+    original = read(Path(student_notebooks.NOTEBOOKS) / f"{lesson}.ipynb")
+    student = read(written[lesson])
+    assert len(student.cells) == len(original.cells)
+    emptied = 0
+    for before, after in zip(original.cells, student.cells):
+        if "solution" in before.metadata.get("tags", []):
+            emptied += 1
+            assert after.source == student_notebooks.PLACEHOLDER
+            assert "exercise" in after.metadata["tags"] and "solution" not in after.metadata["tags"]
+        else:
+            assert after.source == before.source
+        if after.cell_type == "code":
+            assert after.outputs == [] and after.execution_count is None
+    assert emptied >= 2, "every lesson has at least two exercises with solutions"
+
+
+@pytest.mark.parametrize("lesson", [path.stem for path in lesson_paths()])
+def test_student_version_runs_top_to_bottom(written: dict[str, Path], lesson: str, kernel_env) -> None:
+    # No later cell may depend on a solution: a learner who skips an exercise still gets to the end.
+    execute(written[lesson], kernel_env)
+
+
+def test_output_path_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    assert student_notebooks.main([str(not_a_folder)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
