@@ -1,6 +1,5 @@
 """The Starlette application: Azure's versioned routes, authentication and error mapping."""
 
-import importlib
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -10,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from . import delete, frames, stow, wado
+from . import changefeed, delete, frames, qido, stow, wado
 from .auth import authenticate, authorize
 from .errors import DicomError, error_response
 from .paths import AspNetPaths
@@ -21,7 +20,12 @@ VERSIONS = {"v1": 1, "v2": 2}
 DEFAULT_MAX_REQUEST_BYTES = 2 * 1024**3  # Azure's 2 GB STOW limit
 
 Handler = Callable[..., Awaitable[Response]]
-_UID_NAMES = {"study": "StudyInstanceUID", "series": "SeriesInstanceUID", "instance": "SOPInstanceUID"}
+# Route parameter -> (handler keyword, attribute named in the 400 for a bad UID).
+_PATH_UIDS = {
+    "study": ("study_uid", "StudyInstanceUID"),
+    "series": ("series_uid", "SeriesInstanceUID"),
+    "instance": ("sop_uid", "SOPInstanceUID"),
+}
 
 
 def endpoint(handler: Handler, write: bool = False) -> Callable[[Request], Awaitable[Response]]:
@@ -41,51 +45,20 @@ def endpoint(handler: Handler, write: bool = False) -> Callable[[Request], Await
         request.state.base_url = f"{str(request.base_url).rstrip('/')}/v{version}"
         authorize(authenticate(request.headers.get("authorization"), request.app.state.secret), write)
         kwargs = {}
-        for key, name in _UID_NAMES.items():
+        for key, (keyword, name) in _PATH_UIDS.items():
             if key in params:
-                kwargs[{"study": "study_uid", "series": "series_uid", "instance": "sop_uid"}[key]] = check_uid(
-                    params.pop(key), name)
+                kwargs[keyword] = check_uid(params.pop(key), name)
         kwargs.update(params)
         return await handler(request, **kwargs)
 
     return wrapped
 
 
-def _lazy(module: str, function: str) -> Handler:
-    """A handler from a module that may not exist yet in this checkout (imported on first use)."""
-
-    async def call(request: Request, **kwargs) -> Response:
-        try:
-            mod = importlib.import_module(f"mock_server.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"mock_server.{module}":
-                raise
-            raise DicomError(501, f"'{module}' is not implemented in this build of the emulator.") from None
-        return await getattr(mod, function)(request, **kwargs)
-
-    return call
-
-
 def _qido(level: str) -> Handler:
-    search = _lazy("qido", "search")
-
     async def call(request: Request, study_uid: str | None = None, series_uid: str | None = None) -> Response:
-        return await search(request, level=level, study_uid=study_uid, series_uid=series_uid)
+        return await qido.search(request, level=level, study_uid=study_uid, series_uid=series_uid)
 
     return call
-
-
-async def _stow(request: Request, study_uid: str | None = None) -> Response:
-    return await stow.stow(request, study_uid)
-
-
-async def _rendered(request: Request, study_uid: str, series_uid: str, sop_uid: str,
-                    frame: str | None = None) -> Response:
-    return await frames.rendered(request, study_uid, series_uid, sop_uid, frame)
-
-
-async def _frames(request: Request, study_uid: str, series_uid: str, sop_uid: str, frames_list: str) -> Response:
-    return await frames.frames(request, study_uid, series_uid, sop_uid, frames_list)
 
 
 def routes() -> list[Route]:
@@ -95,25 +68,25 @@ def routes() -> list[Route]:
     instance = series + "/instances/{instance}"
     get, post, delete_ = ["GET"], ["POST"], ["DELETE"]
     table = [
-        Route(v + "/studies", endpoint(_stow, write=True), methods=post),
-        Route(study, endpoint(_stow, write=True), methods=post),
+        Route(v + "/studies", endpoint(stow.stow, write=True), methods=post),
+        Route(study, endpoint(stow.stow, write=True), methods=post),
         Route(v + "/studies", endpoint(_qido("study")), methods=get),
         Route(v + "/series", endpoint(_qido("series")), methods=get),
         Route(v + "/instances", endpoint(_qido("instance")), methods=get),
         Route(study + "/series", endpoint(_qido("series")), methods=get),
         Route(study + "/instances", endpoint(_qido("instance")), methods=get),
         Route(series + "/instances", endpoint(_qido("instance")), methods=get),
-        Route(v + "/changefeed", endpoint(_lazy("changefeed", "changefeed")), methods=get),
-        Route(v + "/changefeed/latest", endpoint(_lazy("changefeed", "changefeed_latest")), methods=get),
+        Route(v + "/changefeed", endpoint(changefeed.changefeed), methods=get),
+        Route(v + "/changefeed/latest", endpoint(changefeed.changefeed_latest), methods=get),
         Route(study, endpoint(wado.retrieve), methods=get),
         Route(series, endpoint(wado.retrieve), methods=get),
         Route(instance, endpoint(wado.retrieve), methods=get),
         Route(study + "/metadata", endpoint(wado.metadata), methods=get),
         Route(series + "/metadata", endpoint(wado.metadata), methods=get),
         Route(instance + "/metadata", endpoint(wado.metadata), methods=get),
-        Route(instance + "/frames/{frames_list}", endpoint(_frames), methods=get),
-        Route(instance + "/rendered", endpoint(_rendered), methods=get),
-        Route(instance + "/frames/{frame}/rendered", endpoint(_rendered), methods=get),
+        Route(instance + "/frames/{frame_list}", endpoint(frames.frames), methods=get),
+        Route(instance + "/rendered", endpoint(frames.rendered), methods=get),
+        Route(instance + "/frames/{frame}/rendered", endpoint(frames.rendered), methods=get),
         Route(study, endpoint(delete.delete, write=True), methods=delete_),
         Route(series, endpoint(delete.delete, write=True), methods=delete_),
         Route(instance, endpoint(delete.delete, write=True), methods=delete_),

@@ -172,7 +172,8 @@ def render(path: Path, frame: int, fmt: str, quality: int) -> bytes:
     return out.getvalue()
 
 
-async def rendered(request: Request, study_uid: str, series_uid: str, sop_uid: str, frame: str | None) -> Response:
+async def rendered(request: Request, study_uid: str, series_uid: str, sop_uid: str,
+                   frame: str | None = None) -> Response:
     """GET …/rendered and …/frames/{n}/rendered."""
     header = request.headers.get("accept")
     if header is None or not header.strip():

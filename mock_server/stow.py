@@ -272,7 +272,7 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
     return DicomJSONResponse(body, status_code=status)
 
 
-async def stow(request: Request, study_uid: str | None) -> Response:
+async def stow(request: Request, study_uid: str | None = None) -> Response:
     """Handle ``POST /studies`` and ``POST /studies/{study}`` (the study UID already validated)."""
     if not accepts_dicom_json(request.headers.get("accept")):
         raise not_acceptable()
