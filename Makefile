@@ -50,3 +50,8 @@ regenerate: setup
 .PHONY: student-notebooks
 student-notebooks: setup
 	$(BIN)/python tools/student_notebooks.py
+
+# Run every lesson against the server the DICOMWEB_* variables name (a workshop's Azure service, say).
+.PHONY: check-server
+check-server: setup
+	$(BIN)/python tools/check_server.py

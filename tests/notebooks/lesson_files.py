@@ -1,16 +1,21 @@
 """Where the lesson notebooks are, how to read their cells and how to run them (shared by the notebook
 tests, and by tests/orthanc/test_notebooks_on_orthanc.py, which loads this file by path)."""
 
+import importlib.util
 import re
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO / "notebooks"
 EXPECTED = ["01_authenticate", "02_upload", "03_retrieve", "04_query", "05_delete",
             "06_change_feed"]
+
+# The same runner learners use to check a server (tools/ is not a package: loaded by path).
+_spec = importlib.util.spec_from_file_location("check_server", REPO / "tools" / "check_server.py")
+check_server = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(check_server)
 
 _FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
 
@@ -30,10 +35,7 @@ def execute(path: Path, env: dict[str, str]) -> nbformat.NotebookNode:
     ``env`` is the kernel's whole environment (it selects the server through the DICOMWEB_*
     variables); a cell that raises, a failed assert included, fails the caller.
     """
-    nb = read(path)
-    client = NotebookClient(nb, kernel_name="python3", timeout=600, allow_errors=False,
-                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    client.execute(env=env)
+    nb = check_server.run_lesson(path, env)
     errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
               if out.output_type == "error"]
     assert not errors, f"{path.stem}: {errors}"
