@@ -1,4 +1,5 @@
-"""Parsing of Accept headers, and Azure's Accept filter for JSON responses."""
+"""Parsing of Accept headers (and the quote-aware splitting Content-Type shares), and Azure's Accept
+filter for JSON responses."""
 
 import re
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ class MediaRange:
         return self.params.get(name)
 
 
-def _split_outside_quotes(text: str, sep: str) -> list[str]:
+def split_outside_quotes(text: str, sep: str) -> list[str]:
+    """``text`` split at each ``sep`` that is not between double quotes (the quotes are kept)."""
     parts, current, quoted = [], [], False
     for ch in text:
         if ch == '"':
@@ -36,8 +38,8 @@ def parse_accept(header: str | None) -> list[MediaRange] | None:
     if header is None or not header.strip():
         return None
     ranges = []
-    for item in _split_outside_quotes(header, ","):
-        pieces = _split_outside_quotes(item, ";")
+    for item in split_outside_quotes(header, ","):
+        pieces = split_outside_quotes(item, ";")
         media_type = pieces[0].strip().lower()
         if media_type.count("/") != 1 or not all(media_type.split("/")):
             return None

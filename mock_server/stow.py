@@ -16,7 +16,7 @@ from python_multipart.multipart import MultipartParser
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from .accept import accepts_dicom_json
+from .accept import accepts_dicom_json, split_outside_quotes
 from .dicomfile import PROCESSING_FAILURE, SOP_INSTANCE_ALREADY_EXISTS, Failure, inspect_file
 from .responses import DicomJSONResponse
 from .errors import DicomError, bad_request, not_acceptable
@@ -32,16 +32,7 @@ def parse_content_type(header: str | None) -> tuple[str, dict[str, str]]:
     """``(media type, params)`` of a Content-Type header; params lower-cased, quotes removed."""
     if not header or not header.strip():
         raise unsupported("")
-    pieces, current, quoted = [], [], False
-    for ch in header:
-        if ch == '"':
-            quoted = not quoted
-        if ch == ";" and not quoted:
-            pieces.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    pieces.append("".join(current))
+    pieces = split_outside_quotes(header, ";")
     media = pieces[0].strip().lower()
     params: dict[str, str] = {}
     for piece in pieces[1:]:
