@@ -11,7 +11,7 @@ import pytest
 from .conftest import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-CONTENT_PAGES = ["index.html", "emulator.html", "other-servers.html"] + [
+CONTENT_PAGES = ["index.html", "emulator.html", "other-servers.html", "teaching.html"] + [
     f"lessons/{nb.stem}.html" for nb in NOTEBOOKS
 ]
 # Pages Sphinx generates besides the content pages.
@@ -58,7 +58,7 @@ def test_every_lesson_is_in_the_site_in_order(site_url: str, chromium) -> None:
         nav = page.locator(".sidebar-tree a.reference").evaluate_all("els => els.map(e => e.getAttribute('href'))")
         lessons = [href for href in nav if href.startswith("lessons/")]
         assert lessons == [f"lessons/{nb.stem}.html" for nb in NOTEBOOKS]
-        assert "emulator.html" in nav and "other-servers.html" in nav
+        assert "emulator.html" in nav and "other-servers.html" in nav and "teaching.html" in nav
         rows = page.locator("#learning-path table tbody tr")
         assert rows.count() == len(NOTEBOOKS)
         assert problems == []
