@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .errors import bad_request
+from .responses import JSONResponse
 
-JSON_UTF8 = "application/json; charset=utf-8"
 PARTITION = "Microsoft.Default"
 # .NET integer parsing: ASCII digits, optional sign, surrounding ASCII white space.
 _INTEGER = re.compile(r"^[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*$")
@@ -190,11 +190,6 @@ def _read_latest(store, version: int, include: bool) -> dict | None:
         return _entry(rows[0], include) if rows else None
 
 
-def _json(payload: object) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return Response(body.encode("utf-8"), status_code=200, media_type=JSON_UTF8)
-
-
 async def changefeed(request: Request) -> Response:
     """``GET /changefeed``: a JSON array of entries (possibly empty)."""
     params = _params(request)
@@ -213,7 +208,7 @@ async def changefeed(request: Request) -> Response:
                               f"earlier than endTime '{params['endtime']}'.")
     entries = await run_in_threadpool(_read_feed, request.app.state.store, version, offset, limit,
                                       start, end, include)
-    return _json(entries)
+    return JSONResponse(entries)
 
 
 async def changefeed_latest(request: Request) -> Response:
@@ -224,4 +219,4 @@ async def changefeed_latest(request: Request) -> Response:
     entry = await run_in_threadpool(_read_latest, request.app.state.store, version, include)
     if entry is None:
         return Response(status_code=204)
-    return _json(entry)
+    return JSONResponse(entry)

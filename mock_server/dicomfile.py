@@ -5,7 +5,6 @@ loaded, checked, and either turned into a ``StagedInstance`` (preamble zeroed, f
 ``Failure`` carrying Azure's failure code and error comments.
 """
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
 from .dicom_json import dataset_json
+from .responses import compact_json
 from .storage import StagedInstance
 from .uids import is_valid_uid
 
@@ -211,5 +211,5 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
     staged = StagedInstance(
         study_uid=uids["StudyInstanceUID"], series_uid=uids["SeriesInstanceUID"], sop_uid=uids["SOPInstanceUID"],
         sop_class_uid=uids["SOPClassUID"], transfer_syntax=transfer_syntax, temp_path=path, file_size=size,
-        frame_count=_frame_count(ds), metadata=json.dumps(metadata, separators=(",", ":"), ensure_ascii=False))
+        frame_count=_frame_count(ds), metadata=compact_json(metadata))
     return Accepted(staged, warnings, comments)

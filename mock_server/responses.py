@@ -1,4 +1,4 @@
-"""Response types: DICOM JSON, and multipart/related streamed from files on disk."""
+"""Response types: (DICOM) JSON, and multipart/related streamed from files on disk."""
 
 import json
 import uuid
@@ -9,16 +9,28 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 DICOM_JSON = "application/dicom+json"
+JSON_UTF8 = "application/json; charset=utf-8"
 _CHUNK = 1 << 20
 
 
-class DicomJSONResponse(Response):
+def compact_json(value: Any) -> str:
+    """JSON without spaces and with non-ASCII characters kept, as System.Text.Json writes it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class JSONResponse(Response):
+    """``application/json; charset=utf-8``, compact and UTF-8."""
+
+    media_type = JSON_UTF8
+
+    def render(self, content: Any) -> bytes:
+        return compact_json(content).encode("utf-8")
+
+
+class DicomJSONResponse(JSONResponse):
     """``application/dicom+json``, compact and UTF-8."""
 
     media_type = DICOM_JSON
-
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def iter_file(path: Path, start: int = 0, length: int | None = None) -> Iterator[bytes]:
