@@ -54,6 +54,17 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def instance_filter(study_uid: str, series_uid: str | None = None,
+                    sop_uid: str | None = None) -> tuple[str, list[str]]:
+    """(SQL condition, arguments) selecting the ``instances`` rows under a study, series or instance."""
+    where, args = "study_uid=?", [study_uid]
+    if series_uid is not None:
+        where, args = where + " AND series_uid=?", args + [series_uid]
+    if sop_uid is not None:
+        where, args = where + " AND sop_uid=?", args + [sop_uid]
+    return where, args
+
+
 def _dotnet_timestamp(moment: datetime) -> str:
     """ISO 8601 UTC with seven fractional digits, as .NET writes a DateTimeOffset."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0+00:00"
@@ -163,11 +174,7 @@ class Store:
 
     def delete(self, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None) -> int:
         """Delete the matching instances with a ``Delete`` change-feed entry each; return how many."""
-        where, args = "study_uid=?", [study_uid]
-        if series_uid is not None:
-            where, args = where + " AND series_uid=?", args + [series_uid]
-        if sop_uid is not None:
-            where, args = where + " AND sop_uid=?", args + [sop_uid]
+        where, args = instance_filter(study_uid, series_uid, sop_uid)
         with self._write_lock:
             try:
                 self._writer.execute("BEGIN IMMEDIATE")

@@ -14,7 +14,7 @@ from .accept import accepts_dicom_json
 from .errors import DicomError, not_acceptable, not_found
 from .negotiation import INSTANCE_DESCRIPTORS, ORIGINAL, RESOURCE_DESCRIPTORS, negotiate
 from .responses import DICOM_JSON, iter_file, multipart_response
-from .storage import Store
+from .storage import Store, instance_filter
 
 NOT_FOUND = {
     "study": "The specified study cannot be found.",
@@ -30,11 +30,7 @@ def level_of(series_uid: str | None, sop_uid: str | None) -> str:
 def find_instances(store: Store, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None,
                    columns: str = "*") -> list[sqlite3.Row]:
     """The stored instances under a study/series/instance, oldest first; 404 when there are none."""
-    where, args = "study_uid=?", [study_uid]
-    if series_uid is not None:
-        where, args = where + " AND series_uid=?", args + [series_uid]
-    if sop_uid is not None:
-        where, args = where + " AND sop_uid=?", args + [sop_uid]
+    where, args = instance_filter(study_uid, series_uid, sop_uid)
     with store.read() as conn:
         rows = conn.execute(f"SELECT {columns} FROM instances WHERE {where} ORDER BY watermark", args).fetchall()
     if not rows:
