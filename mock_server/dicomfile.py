@@ -123,13 +123,16 @@ def _data_end(ds: Dataset) -> int | None:
     return None
 
 
-def _frame_count(ds: Dataset) -> int:
-    if not any(tag in ds for tag in _PIXEL_TAGS):
-        return 0
+def number_of_frames(ds: Dataset) -> int:
+    """NumberOfFrames, read leniently: 1 when it is absent, below 1 or not a number."""
     try:
         return max(int(ds.get("NumberOfFrames") or 1), 1)
     except (TypeError, ValueError):
         return 1
+
+
+def _frame_count(ds: Dataset) -> int:
+    return number_of_frames(ds) if any(tag in ds for tag in _PIXEL_TAGS) else 0
 
 
 def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accepted | Failure:

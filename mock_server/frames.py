@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from .accept import parse_accept
+from .dicomfile import number_of_frames
 from .errors import DicomError, bad_request
 from .negotiation import (EXPLICIT_VR_LE, FRAME_DESCRIPTORS, FRAME_DESCRIPTORS_V2, IMPLICIT_VR_LE, ORIGINAL,
                           negotiate)
@@ -58,10 +59,7 @@ class FrameSource:
         self.elem = ds.get_item(_PIXEL_DATA, keep_deferred=True)
         if self.elem is None:
             raise DicomError(404, FRAME_NOT_FOUND)
-        try:
-            self.count = max(int(ds.get("NumberOfFrames") or 1), 1)
-        except (TypeError, ValueError):
-            self.count = 1
+        self.count = number_of_frames(ds)
         self.encapsulated = UID(transfer_syntax).is_encapsulated
         # In a deflated file pydicom's offsets point into the inflated stream, not the file.
         self.deflated = UID(transfer_syntax).is_deflated
