@@ -15,14 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .binding import INT_MAX, LONG_MAX, is_integer
 from .errors import bad_request
 from .responses import JSONResponse
+from .storage import chunks
 
 PARTITION = "Microsoft.Default"
-# .NET integer parsing: ASCII digits, optional sign, surrounding ASCII white space.
-_INTEGER = re.compile(r"^[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*$")
-_LONG_MAX = 2**63 - 1
-_INT_MAX = 2**31 - 1
 # ISO 8601 date-time; the zone is checked separately so a missing one gets its own message.
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?)?"
@@ -43,7 +41,7 @@ def _integer(params: dict[str, str], name: str, default: int, low: int, high: in
     raw = params.get(name.lower())
     if raw is None:
         return default
-    if not _INTEGER.match(raw):
+    if not is_integer(raw):
         raise bad_request(f"The value '{raw}' is not valid for the query parameter '{name}': "
                           "it must be an integer.")
     value = int(raw)
@@ -156,8 +154,7 @@ def _window(conn: sqlite3.Connection, start: int | None, end: int | None) -> lis
 
 def _rows_by_sequence(conn: sqlite3.Connection, sequences: list[int], include: bool) -> list[sqlite3.Row]:
     rows = {}
-    for i in range(0, len(sequences), 500):
-        chunk = sequences[i:i + 500]
+    for chunk in chunks(sequences):
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(f"{_select(include)} WHERE c.sequence IN ({marks})", chunk):
             rows[row["sequence"]] = row
@@ -168,7 +165,7 @@ def _read_feed(store, version: int, offset: int, limit: int, start: int | None, 
                include: bool) -> list[dict]:
     with store.read() as conn:
         if version < 2:
-            high = min(offset + limit, _LONG_MAX)
+            high = min(offset + limit, LONG_MAX)
             rows = conn.execute(
                 f"{_select(include)} WHERE c.sequence > ? AND c.sequence <= ? ORDER BY c.sequence",
                 (offset, high)).fetchall()
@@ -197,10 +194,10 @@ async def changefeed(request: Request) -> Response:
     include = _include_metadata(params)
     start = end = None
     if version < 2:
-        offset = _integer(params, "offset", 0, 0, _LONG_MAX)
+        offset = _integer(params, "offset", 0, 0, LONG_MAX)
         limit = _integer(params, "limit", 10, 1, 100)
     else:
-        offset = _integer(params, "offset", 0, 0, _INT_MAX)
+        offset = _integer(params, "offset", 0, 0, INT_MAX)
         limit = _integer(params, "limit", 100, 1, 200)
         start, end = _time(params, "startTime"), _time(params, "endTime")
         if start is not None and end is not None and end <= start:

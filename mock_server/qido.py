@@ -27,9 +27,9 @@ from .qido_tags import (
     SERIES_UID, SOP_UID, STUDY_COMPUTED, STUDY_INDEXED, STUDY_INSTANCES, STUDY_UID,
 )
 from .responses import DicomJSONResponse
+from .storage import chunks
 
 _UID_COLUMNS = {STUDY_UID: "study_uid", SERIES_UID: "series_uid", SOP_UID: "sop_uid"}
-_CHUNK = 500
 _NAME_SPLIT = re.compile(r"[\s^=,]+")
 
 Json = dict[str, dict]
@@ -65,11 +65,6 @@ class _Index:
     metadata: dict[int, Json] = field(default_factory=dict)
 
 
-def _chunks(items: list, size: int = _CHUNK):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
 def _load(conn: sqlite3.Connection, query: Query) -> _Index:
     where, args = [], []
     for f in query.filters:
@@ -89,7 +84,7 @@ def _load(conn: sqlite3.Connection, query: Query) -> _Index:
     if where:
         studies = sorted({r[1] for r in rows})
         scope = []
-        for chunk in _chunks(studies):
+        for chunk in chunks(studies):
             marks = ",".join("?" * len(chunk))
             scope += [tuple(r) for r in conn.execute(
                 f"SELECT watermark, study_uid, series_uid, sop_uid FROM instances "
@@ -106,7 +101,7 @@ def _load(conn: sqlite3.Connection, query: Query) -> _Index:
     wanted = set(index.study_newest.values()) | set(index.series_newest.values())
     if query.level == "instance":
         wanted |= {r[0] for r in rows}
-    for chunk in _chunks(sorted(wanted)):
+    for chunk in chunks(sorted(wanted)):
         marks = ",".join("?" * len(chunk))
         for watermark, text in conn.execute(
                 f"SELECT watermark, metadata FROM instances WHERE watermark IN ({marks})", chunk):

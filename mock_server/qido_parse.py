@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from .binding import LONG_MAX, is_integer
 from .errors import bad_request
 from .qido_tags import (
     FILTER_LEVEL, MODALITIES_IN_STUDY, RESOURCE_FILTER_LEVELS, RESOURCE_LEVEL, SERIES_UID, STUDY_UID,
@@ -18,10 +19,7 @@ from .qido_tags import (
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 100
-# .NET integer parsing: ASCII digits, optional sign, surrounding ASCII white space.
-_INTEGER = re.compile(r"^[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*$")
 _DATE = re.compile(r"^[0-9]{8}$")
-_LONG_MAX = 2**63 - 1  # offset binds to a long
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ def _group(items: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
 
 
 def _integer(name: str, value: str) -> int:
-    if not _INTEGER.match(value):
+    if not is_integer(value):
         raise bad_request(f"Invalid QIDO-RS query. The value '{value}' of parameter '{name}' "
                           "is not a valid integer.")
     return int(value)
@@ -171,7 +169,7 @@ def parse_query(items: list[tuple[str, str]], level: str, study_uid: str | None,
                 if key == "limit" and not 1 <= number <= MAX_LIMIT:
                     raise bad_request(f"Invalid QIDO-RS query. The limit {number} is outside the allowed "
                                       f"range 1..{MAX_LIMIT}.")
-                if key == "offset" and number > _LONG_MAX:
+                if key == "offset" and number > LONG_MAX:  # offset binds to a long
                     raise bad_request(f"Invalid QIDO-RS query. The value '{value}' of parameter '{name}' "
                                       "is not a valid integer.")
                 if key == "offset" and number < 0:

@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 from .schema import SCHEMA
 
 INDEX_FILE = "index.sqlite"
+T = TypeVar("T")
 
 
 class DuplicateInstance(Exception):
@@ -63,6 +65,12 @@ def instance_filter(study_uid: str, series_uid: str | None = None,
     if sop_uid is not None:
         where, args = where + " AND sop_uid=?", args + [sop_uid]
     return where, args
+
+
+def chunks(items: list[T], size: int = 500) -> Iterator[list[T]]:
+    """``items`` in slices of ``size``, to keep each ``IN (?, ...)`` under SQLite's parameter limit."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def _dotnet_timestamp(moment: datetime) -> str:
