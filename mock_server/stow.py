@@ -7,6 +7,7 @@ whole request (415) and nothing is stored.
 """
 
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,8 @@ from starlette.responses import Response
 
 from .accept import accepts_dicom_json, split_outside_quotes
 from .dicomfile import PROCESSING_FAILURE, SOP_INSTANCE_ALREADY_EXISTS, Failure, inspect_file
-from .responses import DicomJSONResponse
 from .errors import DicomError, bad_request, not_acceptable
+from .responses import DicomJSONResponse
 from .storage import DuplicateInstance, Store
 
 DICOM = "application/dicom"
@@ -55,10 +56,10 @@ def unsupported(content_type: str) -> DicomError:
 class _PartSpooler:
     """python-multipart callbacks that write each part to its own temp file."""
 
-    def __init__(self, store: Store, outer_type: str | None) -> None:
+    def __init__(self, store: Store, outer_type: str | None, paths: list[Path]) -> None:
         self.store = store
         self.outer_type = outer_type
-        self.paths: list[Path] = []
+        self.paths = paths  # the caller's list: it removes the temp files whatever happens
         self._file = None
         self._headers: dict[str, str] = {}
         self._field = bytearray()
@@ -110,7 +111,7 @@ class _PartSpooler:
             self._file = None
 
 
-async def _body_chunks(request: Request, limit: int):
+async def _body_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
     received = 0
     try:
         async for chunk in request.stream():
@@ -126,8 +127,7 @@ async def _body_chunks(request: Request, limit: int):
 async def spool_multipart(request: Request, store: Store, boundary: str, outer_type: str | None,
                           limit: int, paths: list[Path]) -> None:
     """Spool each part of a multipart body to a temp file; their paths are appended to ``paths``."""
-    spooler = _PartSpooler(store, outer_type)
-    spooler.paths = paths
+    spooler = _PartSpooler(store, outer_type, paths)
     try:
         parser = MultipartParser(boundary.encode("latin-1"), spooler.callbacks())
     except Exception:  # noqa: BLE001 - e.g. a boundary too long for the parser
