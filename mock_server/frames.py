@@ -23,9 +23,9 @@ from starlette.responses import Response, StreamingResponse
 
 from .accept import parse_accept
 from .dicomfile import number_of_frames
-from .errors import DicomError, bad_request
-from .negotiation import (EXPLICIT_VR_LE, FRAME_DESCRIPTORS, FRAME_DESCRIPTORS_V2, IMPLICIT_VR_LE, ORIGINAL,
-                          negotiate)
+from .errors import DicomError, bad_request, not_acceptable
+from .negotiation import (EXPLICIT_VR_LE, FRAME_DESCRIPTORS, FRAME_DESCRIPTORS_V2, IMPLICIT_VR_LE, NOT_ACCEPTABLE,
+                          ORIGINAL, negotiate)
 from .responses import iter_file, multipart_response
 from .storage import Store
 from .wado import find_instances, transcoding_error
@@ -179,7 +179,7 @@ async def rendered(request: Request, study_uid: str, series_uid: str, sop_uid: s
     else:
         ranges = parse_accept(header)
         if not ranges or len(ranges) != 1 or ranges[0].media_type not in RENDER_TYPES:
-            raise DicomError(406, "The request headers are not acceptable")
+            raise not_acceptable(NOT_ACCEPTABLE)
         media = ranges[0].media_type
     quality_text = request.query_params.get("quality", "100")
     if not _DIGITS.fullmatch(quality_text.strip()) or not 1 <= int(quality_text) <= 100:

@@ -8,12 +8,13 @@ a descriptor matches wins. Nothing matching gives 406.
 from dataclasses import dataclass
 
 from .accept import MediaRange, parse_accept
-from .errors import DicomError
+from .errors import not_acceptable
 
 ORIGINAL = "*"
 EXPLICIT_VR_LE = "1.2.840.10008.1.2.1"
 IMPLICIT_VR_LE = "1.2.840.10008.1.2"
 JPEG2000_LOSSLESS = "1.2.840.10008.1.2.4.90"
+NOT_ACCEPTABLE = "The request headers are not acceptable"
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def negotiate(header: str | None, descriptors: list[Descriptor], any_part_type: 
     """Pick the response format; ``*/*`` means multipart with the original transfer syntax."""
     ranges = parse_accept(header)
     if not ranges:
-        raise DicomError(406, "The request headers are not acceptable")
+        raise not_acceptable(NOT_ACCEPTABLE)
     for r in sorted(ranges, key=_quality, reverse=True):
         if r.media_type == "*/*":
             return Choice(True, any_part_type, ORIGINAL)
@@ -54,7 +55,7 @@ def negotiate(header: str | None, descriptors: list[Descriptor], any_part_type: 
             syntax = r.param("transfer-syntax") or d.default
             if syntax in d.transfer_syntaxes:
                 return Choice(d.part_type is not None, d.part_type or d.media_type, syntax)
-    raise DicomError(406, "The request headers are not acceptable")
+    raise not_acceptable(NOT_ACCEPTABLE)
 
 
 _DICOM_SYNTAXES = frozenset({ORIGINAL, EXPLICIT_VR_LE, JPEG2000_LOSSLESS})
