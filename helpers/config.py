@@ -96,14 +96,15 @@ def load_config(environ: Mapping[str, str] = os.environ) -> Config:
         auth = auth or "emulator"
     else:
         url = _check_url(url)
-        on_azure = urlsplit(url).hostname.endswith(AZURE_HOST_SUFFIX)
+        parts = urlsplit(url)
+        on_azure = parts.hostname.endswith(AZURE_HOST_SUFFIX)
         if auth is None:
             auth = "azure" if on_azure else "token" if token else "none"
-        if auth == "emulator" and urlsplit(url).hostname in LOOPBACK_HOSTS:
-            if not urlsplit(url).port:
+        if auth == "emulator" and parts.hostname in LOOPBACK_HOSTS:
+            if not parts.port:
                 raise ConfigError(f"DICOMWEB_URL={url!r} needs the emulator's port, "
                                   f"e.g. http://127.0.0.1:{mock_server.DEFAULT_PORT}/v2")
-            port = urlsplit(url).port  # the emulator to start is the one the URL names
+            port = parts.port  # the emulator to start is the one the URL names
     if auth == "token" and not token:
         raise ConfigError("DICOMWEB_AUTH=token needs the token in DICOMWEB_TOKEN")
 
