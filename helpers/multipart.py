@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from io import BytesIO
 
 import pydicom
+import requests
 from requests_toolbelt import MultipartDecoder
 from requests_toolbelt.multipart.decoder import ImproperBodyPartContentException
 
@@ -52,6 +53,7 @@ class Part:
 
 
 def is_multipart(content_type: str | None) -> bool:
+    """Whether a Content-Type is some ``multipart/...`` type (parameters ignored)."""
     return (content_type or "").strip().lower().startswith("multipart/")
 
 
@@ -68,7 +70,7 @@ def decode_body(content: bytes, content_type: str) -> list[Part]:
             for part in decoder.parts]
 
 
-def decode_multipart(response) -> list[Part]:
+def decode_multipart(response: requests.Response) -> list[Part]:
     """The parts of a multipart response (a ``requests.Response``)."""
     content_type = response.headers.get("Content-Type", "")
     if not is_multipart(content_type):
@@ -77,7 +79,7 @@ def decode_multipart(response) -> list[Part]:
     return decode_body(response.content, content_type)
 
 
-def _payloads(response) -> list[bytes]:
+def _payloads(response: requests.Response) -> list[bytes]:
     # A single-part response (e.g. Accept: application/dicom for one instance) is one payload.
     if is_multipart(response.headers.get("Content-Type")):
         return [part.content for part in decode_multipart(response)]
@@ -87,11 +89,11 @@ def _payloads(response) -> list[bytes]:
     return [response.content]
 
 
-def read_datasets(response) -> list[pydicom.Dataset]:
+def read_datasets(response: requests.Response) -> list[pydicom.Dataset]:
     """The DICOM datasets in a WADO-RS response (multipart, or a single application/dicom body)."""
     return [pydicom.dcmread(BytesIO(payload)) for payload in _payloads(response)]
 
 
-def read_frames(response) -> list[bytes]:
+def read_frames(response: requests.Response) -> list[bytes]:
     """The raw bytes of each frame in a WADO-RS frames response."""
     return _payloads(response)

@@ -6,6 +6,7 @@ import ipaddress
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -19,6 +20,7 @@ BANNER = "DICOM service emulator listening on"
 
 
 def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the emulator on this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
     if host == "localhost":
         return True
     try:
@@ -44,7 +46,7 @@ class _Server(uvicorn.Server):
 
 
 @contextlib.contextmanager
-def _exclusive(data_dir: Path):
+def _exclusive(data_dir: Path) -> Iterator[None]:
     """Hold a lock on ``data_dir`` so two emulators never share one index."""
     try:
         import fcntl
@@ -60,6 +62,7 @@ def _exclusive(data_dir: Path):
 
 
 def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_bytes: int) -> None:
+    """Run the emulator in the foreground until interrupted."""
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = load_secret(data_dir)  # in-memory mode too, so `token --data-dir` works against it
@@ -83,6 +86,7 @@ def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_byt
 
 
 def main(argv: list[str] | None = None) -> None:
+    """``python -m mock_server``: serve, or with ``token`` first, print a token."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["token"]:
         parser = argparse.ArgumentParser(prog="python -m mock_server token",

@@ -62,6 +62,7 @@ def _qido(level: str) -> Handler:
 
 
 def routes() -> list[Route]:
+    """Every route under ``/{version}``; the version itself is checked by ``endpoint``."""
     v = "/{version}"
     study = v + "/studies/{study}"
     series = study + "/series/{series}"

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from .binding import INT_MAX, LONG_MAX, is_integer
 from .errors import bad_request
 from .responses import JSONResponse
-from .storage import chunks
+from .storage import Store, chunks
 
 PARTITION = "Microsoft.Default"
 # ISO 8601 date-time; the zone is checked separately so a missing one gets its own message.
@@ -161,7 +161,7 @@ def _rows_by_sequence(conn: sqlite3.Connection, sequences: list[int], include: b
     return [rows[s] for s in sequences if s in rows]
 
 
-def _read_feed(store, version: int, offset: int, limit: int, start: int | None, end: int | None,
+def _read_feed(store: Store, version: int, offset: int, limit: int, start: int | None, end: int | None,
                include: bool) -> list[dict]:
     with store.read() as conn:
         if version < 2:
@@ -175,7 +175,7 @@ def _read_feed(store, version: int, offset: int, limit: int, start: int | None, 
         return [_entry(r, include) for r in rows]
 
 
-def _read_latest(store, version: int, include: bool) -> dict | None:
+def _read_latest(store: Store, version: int, include: bool) -> dict | None:
     with store.read() as conn:
         if version < 2:
             row = conn.execute(f"{_select(include)} ORDER BY c.sequence DESC LIMIT 1").fetchone()

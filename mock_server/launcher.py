@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import requests
 
@@ -55,7 +56,7 @@ class Emulator:
         return f"Emulator({self.root_url}, pid={self.pid}, data_dir={str(self.data_dir)!r})"
 
 
-def _read_lines(stream, lines: "queue.Queue[str | None]") -> None:
+def _read_lines(stream: IO[str], lines: "queue.Queue[str | None]") -> None:
     # Keep reading until EOF so the child never blocks on a full pipe.
     for line in stream:
         lines.put(line)

@@ -27,7 +27,7 @@ from .qido_tags import (
     SERIES_UID, SOP_UID, STUDY_COMPUTED, STUDY_INDEXED, STUDY_INSTANCES, STUDY_UID,
 )
 from .responses import DicomJSONResponse
-from .storage import chunks
+from .storage import Store, chunks
 
 _UID_COLUMNS = {STUDY_UID: "study_uid", SERIES_UID: "series_uid", SOP_UID: "sop_uid"}
 _NAME_SPLIT = re.compile(r"[\s^=,]+")
@@ -110,7 +110,7 @@ def _load(conn: sqlite3.Connection, query: Query) -> _Index:
     return index
 
 
-def _run(store, query: Query, version: int) -> list[Json]:
+def _run(store: Store, query: Query, version: int) -> list[Json]:
     with store.read() as conn:
         index = _load(conn, query)
     return _search(index, query, version)

@@ -50,6 +50,7 @@ def parse_content_type(header: str | None) -> tuple[str, dict[str, str]]:
 
 
 def unsupported(content_type: str) -> DicomError:
+    """415 naming the rejected Content-Type (of the request or of a part)."""
     return DicomError(415, f"The specified content type '{content_type}' is not supported.")
 
 

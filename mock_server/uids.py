@@ -10,6 +10,7 @@ _UID = re.compile(r"^[0-9.]*[0-9]$")
 
 
 def is_valid_uid(value: str) -> bool:
+    """Whether ``value`` passes Azure's UID check (trailing spaces ignored)."""
     value = value.rstrip(" ")
     return len(value) <= 64 and bool(_UID.match(value))
 

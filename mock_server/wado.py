@@ -24,6 +24,7 @@ NOT_FOUND = {
 
 
 def level_of(series_uid: str | None, sop_uid: str | None) -> str:
+    """``study``, ``series`` or ``instance``: the deepest level the path UIDs name."""
     return "instance" if sop_uid else "series" if series_uid else "study"
 
 
@@ -39,6 +40,7 @@ def find_instances(store: Store, study_uid: str, series_uid: str | None = None, 
 
 
 def transcoding_error(stored: str, requested: str) -> DicomError:
+    """406 where Azure would transcode and the emulator does not."""
     return DicomError(406, f"The emulator cannot transcode from transfer syntax '{stored}' to '{requested}'; "
                            "request transfer-syntax=* to receive the instance as stored.")
 

@@ -91,6 +91,7 @@ def missing_packages() -> list[str]:
 
 
 def is_root() -> bool:
+    """Whether this process may run apt-get (effective uid 0; never on Windows)."""
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
@@ -405,6 +406,7 @@ def _log_tail(directory: Path, lines: int = 20) -> str:
 # ---------------------------------------------------------------- command line
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit status (1: status found nothing, 2: Orthanc unavailable)."""
     parser = argparse.ArgumentParser(description="Run Orthanc with DICOMweb on 127.0.0.1 as a test peer.")
     commands = parser.add_subparsers(dest="command", required=True)
     start_cmd = commands.add_parser("start", help="start (or report) the peer for DIR")
