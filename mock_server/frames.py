@@ -54,7 +54,6 @@ class FrameSource:
 
     def __init__(self, path: Path, transfer_syntax: str) -> None:
         self.path = path
-        self.transfer_syntax = transfer_syntax
         ds = pydicom.dcmread(path, defer_size=1024)
         self.elem = ds.get_item(_PIXEL_DATA, keep_deferred=True)
         if self.elem is None:
