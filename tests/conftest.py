@@ -2,7 +2,7 @@
 
 import importlib.util
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +19,27 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="session")
-def emulator_client(emulator: Emulator) -> Iterator[requests.Session]:
+def emulator_session(emulator: Emulator) -> Iterator[Callable[..., requests.Session]]:
+    """``emulator_session(role="owner", version="v2")``: a session with that role's token, whose
+    ``.base`` is the emulator's base URL for that version (no trailing slash); closed at the end."""
+    sessions: list[requests.Session] = []
+
+    def make(role: str = "owner", version: str = "v2") -> requests.Session:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {emulator.token(role)}"
+        session.base = emulator.base_url(version)
+        sessions.append(session)
+        return session
+
+    yield make
+    for session in sessions:
+        session.close()
+
+
+@pytest.fixture(scope="session")
+def emulator_client(emulator_session: Callable[..., requests.Session]) -> requests.Session:
     """A session with an owner token; ``.base`` is the emulator's v2 base URL (no trailing slash)."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {emulator.token()}"
-    session.base = emulator.base_url("v2")
-    yield session
-    session.close()
+    return emulator_session()
 
 
 # tests/orthanc/orthanc_session.py manages the one Orthanc peer of a session. The test folders are

@@ -29,21 +29,13 @@ def stored(emulator_client: requests.Session) -> Callable[..., Instance]:
 
 
 @pytest.fixture(scope="session")
-def reader_client(emulator: Emulator) -> Iterator[requests.Session]:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {emulator.token('reader')}"
-    session.base = emulator.base_url("v2")
-    yield session
-    session.close()
+def reader_client(emulator_session: Callable[..., requests.Session]) -> requests.Session:
+    return emulator_session(role="reader")
 
 
 @pytest.fixture(scope="session")
-def v1_client(emulator: Emulator) -> Iterator[requests.Session]:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {emulator.token()}"
-    session.base = emulator.base_url("v1")
-    yield session
-    session.close()
+def v1_client(emulator_session: Callable[..., requests.Session]) -> requests.Session:
+    return emulator_session(version="v1")
 
 
 @pytest.fixture
