@@ -1,6 +1,7 @@
 """Session fixtures shared by the whole test tree: one emulator and one Orthanc peer on loopback."""
 
 import importlib.util
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,6 +10,18 @@ import pytest
 import requests
 
 from mock_server.launcher import Emulator, start_emulator
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """``free_port()``: a TCP port on 127.0.0.1 that nothing listens on right now."""
+    return _free_port
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -13,14 +12,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_make_lab_serves_the_notebooks_with_the_emulator_running(tmp_path: Path) -> None:
-    emulator_port, token = _free_port(), "make-lab-test"
+def test_make_lab_serves_the_notebooks_with_the_emulator_running(tmp_path: Path, free_port) -> None:
+    emulator_port, token = free_port(), "make-lab-test"
     env = {key: value for key, value in os.environ.items() if not key.startswith("DICOMWEB_")}
     env.update(DICOMWEB_EMULATOR_DATA_DIR=str(tmp_path / "emulator"),
                DICOMWEB_EMULATOR_PORT=str(emulator_port),

@@ -1,6 +1,5 @@
 """Fixtures for the helper tests: fake transports, synthetic DICOM files, the shared Orthanc peer."""
 
-import socket
 from collections.abc import Callable
 from io import BytesIO
 
@@ -92,11 +91,3 @@ def _make_dicom(study_uid: str | None = None, series_uid: str | None = None, pat
 def make_dicom() -> Callable[..., bytes]:
     """make_dicom(study_uid=None, series_uid=None, patient_name=..., patient_id=...) -> bytes."""
     return _make_dicom
-
-
-@pytest.fixture
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

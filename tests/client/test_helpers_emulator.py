@@ -30,13 +30,9 @@ def stop(pid: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def started(tmp_path_factory):
+def started(tmp_path_factory, free_port):
     """(environment, client) for an emulator that connect() started on a free port."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     data_dir = tmp_path_factory.mktemp("emulator-data")
     env = {"DICOMWEB_EMULATOR_DATA_DIR": str(data_dir), "DICOMWEB_EMULATOR_PORT": str(port)}
     client = connect(env)
