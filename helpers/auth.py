@@ -53,7 +53,11 @@ class StaticTokenCredential:
 
 
 def azure_credential() -> TokenCredential:
-    """azure-identity's DefaultAzureCredential (Azure CLI login, managed identity, environment...)."""
+    """azure-identity's DefaultAzureCredential (Azure CLI login, managed identity, environment...).
+
+    Its chain follows azure-identity's ``AZURE_TOKEN_CREDENTIALS`` variable: ``AzureCliCredential``
+    keeps only ``az login`` (what tests/notebooks/test_azure_path.py sets), ``dev`` the developer tools.
+    """
     from azure.identity import DefaultAzureCredential  # slow to import; only needed for Azure
 
     return DefaultAzureCredential()
