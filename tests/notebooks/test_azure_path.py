@@ -17,8 +17,11 @@ has ``loopback_guard`` installed: a connection or lookup that would leave loopba
 logged, and each test checks the log is empty.
 """
 
+import json
 import os
+import subprocess
 import time
+from datetime import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,7 @@ import pytest
 import requests
 from azure.core.credentials import AccessToken
 from azure.identity import AzureCliCredential
+from azure.identity._credentials.azure_cli import parse_token  # the parser AzureCliCredential uses
 from nbclient.exceptions import CellExecutionError
 
 import loopback_guard
@@ -47,6 +51,7 @@ class AzureWorld:
     """One stand-in ``az`` and guard log, and the kernels' environment that uses them."""
 
     base_url: str
+    az: Path
     az_log: Path
     guard_log: Path
     env: dict[str, str]  # for kernels: the README's Azure configuration, pointed at the emulator
@@ -55,7 +60,7 @@ class AzureWorld:
 
 def _make_world(root: Path, kernel_env: dict[str, str], lifetime: int) -> AzureWorld:
     root.mkdir(parents=True, exist_ok=True)
-    write_az(root / "bin", Path(kernel_env["DICOMWEB_EMULATOR_DATA_DIR"]), root / "az.log", lifetime)
+    az = write_az(root / "bin", Path(kernel_env["DICOMWEB_EMULATOR_DATA_DIR"]), root / "az.log", lifetime)
     guard_dir = root / "guard"
     guard_dir.mkdir()
     (guard_dir / "sitecustomize.py").write_text(loopback_guard.sitecustomize(root / "guard.log"))
@@ -65,7 +70,7 @@ def _make_world(root: Path, kernel_env: dict[str, str], lifetime: int) -> AzureW
            if not key.startswith(("DICOMWEB_", "AZURE_", "IDENTITY_", "MSI_"))}
     env.update(process_env, DICOMWEB_URL=kernel_env["DICOMWEB_URL"], DICOMWEB_AUTH="azure",
                DICOMWEB_SERVER="azure")
-    return AzureWorld(kernel_env["DICOMWEB_URL"], root / "az.log", root / "guard.log", env, process_env)
+    return AzureWorld(kernel_env["DICOMWEB_URL"], az, root / "az.log", root / "guard.log", env, process_env)
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +115,23 @@ CREDENTIALS: dict[str, Callable[[], Any]] = {
     "helpers.auth.azure_credential": azure_credential,  # DefaultAzureCredential, as connect() builds it
     "AzureCliCredential": AzureCliCredential,  # as lesson 01's table shows it
 }
+
+
+@pytest.mark.parametrize("form", [["--scope", DICOM_SCOPE], ["--resource", DICOM_RESOURCE]])
+def test_the_stand_in_prints_what_azure_cli_prints(form, hour_long) -> None:
+    # Azure CLI 2.54 and later: both the CLI's local-time expiresOn and the Unix expires_on.
+    printed = subprocess.run([str(hour_long.az), "account", "get-access-token", "--output", "json", *form],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    fields = json.loads(printed)
+    parsed = parse_token(printed)
+
+    assert set(fields) == {"accessToken", "expiresOn", "expires_on", "subscription", "tenant", "tokenType"}
+    assert parsed is not None and (parsed.token, parsed.expires_on) == (fields["accessToken"], fields["expires_on"])
+    assert datetime.strptime(fields["expiresOn"], "%Y-%m-%d %H:%M:%S.%f").timestamp() == fields["expires_on"]
+    assert fields["tokenType"] == "Bearer"
+    response = requests.get(f"{hour_long.base_url}/changefeed",
+                            headers={"Authorization": f"Bearer {parsed.token}"})
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("kind", CREDENTIALS)
