@@ -6,6 +6,7 @@ import it, so it loads no server module: the subprocess does (README.md, "What a
 """
 
 import atexit
+import functools
 import socket
 import subprocess
 import sys
@@ -115,6 +116,12 @@ def _collect(stream: IO[str], lines: list[str]) -> None:
         lines.append(line)
 
 
+def _read_from(path: Path, offset: int) -> str:
+    with open(path, "rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace")
+
+
 def _banner_root(output: str) -> str | None:
     for line in output.splitlines():
         if line.startswith(BANNER):
@@ -135,6 +142,7 @@ def start_emulator(data_dir: Path | None = None, port: int = 0, in_memory: bool 
     data_dir = Path(data_dir if data_dir is not None else DEFAULT_DATA_DIR).resolve()
     command = emulator_command(data_dir, port, host, in_memory, extra_args)
     cwd = Path(__file__).resolve().parent.parent
+    reader: threading.Thread | None = None
     output: Callable[[], str]
     if log_path is None:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
@@ -142,9 +150,7 @@ def start_emulator(data_dir: Path | None = None, port: int = 0, in_memory: bool 
         lines: list[str] = []
         reader = threading.Thread(target=_collect, args=(process.stdout, lines), daemon=True)
         reader.start()
-
-        def output() -> str:
-            return "".join(lines)
+        output = functools.partial("".join, lines)
     else:
         log_path = Path(log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,11 +159,7 @@ def start_emulator(data_dir: Path | None = None, port: int = 0, in_memory: bool 
             # A new session, so the emulator keeps running when this kernel restarts or exits.
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                        stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True)
-
-        def output() -> str:
-            with open(log_path, "rb") as log:
-                log.seek(start)
-                return log.read().decode(errors="replace")
+        output = functools.partial(_read_from, log_path, start)
 
     deadline = time.monotonic() + timeout
     root_url = _banner_root(output())
@@ -168,8 +170,8 @@ def start_emulator(data_dir: Path | None = None, port: int = 0, in_memory: bool 
         if process.poll() is None:
             process.kill()
         process.wait()
-        if log_path is None:
-            reader.join(1)
+        if reader is not None:
+            reader.join(1)  # the last lines the child wrote before it exited
         tail = "\n".join(output().splitlines()[-10:])
         raise RuntimeError(f"the emulator did not start (exit code {process.returncode}); "
                            f"command: {' '.join(command)}" + (f"\nits last lines:\n{tail}" if tail else ""))
