@@ -21,9 +21,9 @@ import json
 import os
 import subprocess
 import time
-from datetime import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +64,9 @@ def _make_world(root: Path, kernel_env: dict[str, str], lifetime: int) -> AzureW
     guard_dir = root / "guard"
     guard_dir.mkdir()
     (guard_dir / "sitecustomize.py").write_text(loopback_guard.sitecustomize(root / "guard.log"))
+    python_path = os.pathsep.join(filter(None, [str(guard_dir), os.environ.get("PYTHONPATH")]))
     process_env = {"PATH": f"{root / 'bin'}{os.pathsep}{os.environ['PATH']}",
-                   "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential", "PYTHONPATH": str(guard_dir)}
+                   "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential", "PYTHONPATH": python_path}
     env = {key: value for key, value in kernel_env.items()
            if not key.startswith(("DICOMWEB_", "AZURE_", "IDENTITY_", "MSI_"))}
     env.update(process_env, DICOMWEB_URL=kernel_env["DICOMWEB_URL"], DICOMWEB_AUTH="azure",
