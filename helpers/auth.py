@@ -14,6 +14,8 @@ from azure.core.credentials import AccessToken
 from requests import PreparedRequest
 from requests.auth import AuthBase
 
+from mock_server.tokens import make_token  # PyJWT only: no server module (mock_server/README.md)
+
 # The DICOM service's audience plus "/.default": "whatever roles I was granted on it".
 DICOM_SCOPE = "https://dicom.healthcareapis.azure.com/.default"
 # Fetch a new token when the current one has less than this many seconds left.
@@ -33,8 +35,6 @@ class EmulatorCredential:
         self.expires_in = expires_in
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        from mock_server.auth import make_token
-
         token, expires_on = make_token(self.data_dir, role=self.role, expires_in=self.expires_in)
         return AccessToken(token, expires_on)
 
@@ -53,7 +53,11 @@ class StaticTokenCredential:
 
 
 def azure_credential() -> TokenCredential:
-    """azure-identity's DefaultAzureCredential (Azure CLI login, managed identity, environment...)."""
+    """azure-identity's DefaultAzureCredential (Azure CLI login, managed identity, environment...).
+
+    Its chain follows azure-identity's ``AZURE_TOKEN_CREDENTIALS`` variable: ``AzureCliCredential``
+    keeps only ``az login`` (what tests/notebooks/test_azure_path.py sets), ``dev`` the developer tools.
+    """
     from azure.identity import DefaultAzureCredential  # slow to import; only needed for Azure
 
     return DefaultAzureCredential()

@@ -11,12 +11,10 @@ from pathlib import Path
 
 import uvicorn
 
-from . import DEFAULT_DATA_DIR, DEFAULT_PORT
+from . import BANNER, DEFAULT_DATA_DIR, DEFAULT_PORT
 from .app import DEFAULT_MAX_REQUEST_BYTES, create_app
-from .auth import ROLES, load_secret, make_token
 from .storage import Store
-
-BANNER = "DICOM service emulator listening on"
+from .tokens import CLAIM_SHAPES, ROLES, load_secret, make_token
 
 
 def is_loopback(host: str) -> bool:
@@ -94,8 +92,11 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
         parser.add_argument("--role", choices=sorted(ROLES), default="owner")
         parser.add_argument("--expires-in", type=int, default=3600, metavar="SECONDS")
+        parser.add_argument("--claims", choices=CLAIM_SHAPES, default=CLAIM_SHAPES[0],
+                            help="entra: the claims Microsoft Entra ID sends (aud, iss, tid, oid, roles, "
+                                 "exp, nbf, iat; synthetic IDs); minimal: aud, iat, exp, roles")
         args = parser.parse_args(argv[1:])
-        print(make_token(args.data_dir, args.role, args.expires_in)[0])
+        print(make_token(args.data_dir, args.role, args.expires_in, args.claims)[0])
         return
     parser = argparse.ArgumentParser(
         prog="python -m mock_server",

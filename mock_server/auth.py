@@ -1,59 +1,16 @@
-"""Bearer-token authentication shaped like Azure's: HS256 JWTs signed with a secret in the data dir.
+"""Bearer-token authentication shaped like Azure's: checking the HS256 JWTs of ``tokens.py``.
 
-Azure checks Microsoft Entra tokens; the emulator checks tokens it minted itself (``make_token``),
-with the same audience and data-plane role claims, so clients exercise the same header and the same
-401/403 behaviour.
+Azure checks Microsoft Entra tokens; the emulator checks tokens it minted itself
+(``tokens.make_token``), with the same audience and data-plane role claims, so clients exercise the
+same header and the same 401/403 behaviour.
 """
 
-import os
-import secrets
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import jwt
 
 from .errors import DicomError
-
-AUDIENCE = "https://dicom.healthcareapis.azure.com"
-OWNER_ROLE = "DICOM Data Owner"
-READER_ROLE = "DICOM Data Reader"
-ROLES = {"owner": OWNER_ROLE, "reader": READER_ROLE}
-SECRET_FILE = "token-secret"
-_ALGORITHM = "HS256"
-
-
-def load_secret(data_dir: Path) -> bytes:
-    """The signing secret of ``data_dir``, created (mode 0600) on first use."""
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / SECRET_FILE
-    try:
-        # O_EXCL: the server and a token command may race to create it; one wins, both read it.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-            f.flush()
-            os.fsync(f.fileno())
-    for _ in range(50):
-        secret = path.read_text().strip()
-        if secret:
-            return secret.encode()
-        time.sleep(0.01)  # the creator has not written it yet
-    raise RuntimeError(f"{path} is empty; delete it and try again")
-
-
-def make_token(data_dir: Path, role: str = "owner", expires_in: int = 3600) -> tuple[str, int]:
-    """A JWT the emulator using ``data_dir`` accepts: (token, expiry as Unix seconds)."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {sorted(ROLES)}, not {role!r}")
-    now = int(time.time())
-    expires_on = now + int(expires_in)
-    claims = {"aud": AUDIENCE, "iat": now, "exp": expires_on, "roles": [ROLES[role]]}
-    return jwt.encode(claims, load_secret(data_dir), algorithm=_ALGORITHM), expires_on
+from .tokens import ALGORITHM, AUDIENCE, OWNER_ROLE, READER_ROLE
 
 
 @dataclass(frozen=True)
@@ -87,7 +44,7 @@ def authenticate(authorization: str | None, secret: bytes) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized()
     try:
-        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], audience=AUDIENCE,
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], audience=AUDIENCE,
                             options={"require": ["exp", "aud"]}, leeway=0)
     except jwt.ExpiredSignatureError:
         raise _unauthorized("The token is expired") from None

@@ -101,7 +101,7 @@ def test_static_token_credential_never_asks_for_renewal() -> None:
 
 
 def test_emulator_credential_signs_with_the_data_dir_secret(tmp_path) -> None:
-    from mock_server.auth import AUDIENCE, load_secret
+    from mock_server.tokens import AUDIENCE, load_secret
 
     token = EmulatorCredential(tmp_path, role="reader", expires_in=120).get_token(DICOM_SCOPE)
 

@@ -1,15 +1,21 @@
-"""connect() against the local emulator: it starts one in the background, and the helpers work with it."""
+"""connect() against the local emulator: it starts one in the background, the helpers work with it, and\nanother program on its port is named as such, with the fix."""
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from helpers import connect, encode_multipart_related, read_datasets, read_frames, samples
 from helpers.cleanup import delete_study
-from helpers.emulator import LOG_NAME, PID_NAME
+from helpers.emulator import LOG_NAME, PID_NAME, PortInUseError
 from helpers.http import show_request, show_response
+from mock_server.launcher import probe
+
+REPO = Path(__file__).resolve().parents[2]
 
 DICOM_JSON = "application/dicom+json"
 
@@ -91,3 +97,56 @@ def test_samples_round_trip_through_the_emulator(started, capsys) -> None:
         s.sop_uid for s in samples.ALL)
     assert [len(f) for f in frames] == [979 * 985 * 3]
     assert after.status_code == 404
+
+
+@pytest.fixture
+def other_program(tmp_path, free_port):
+    """A port held by ``python -m http.server``: what a learner may have left on 8765."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                                "--directory", str(tmp_path)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while probe(f"http://127.0.0.1:{port}") is None:
+        assert process.poll() is None and time.monotonic() < deadline, "http.server did not start"
+        time.sleep(0.1)
+    yield port
+    process.terminate()
+    process.wait(10)
+
+
+def test_connect_refuses_another_program_on_the_emulator_port(other_program, tmp_path) -> None:
+    env = {"DICOMWEB_EMULATOR_DATA_DIR": str(tmp_path / "data"), "DICOMWEB_EMULATOR_PORT": str(other_program)}
+
+    with pytest.raises(PortInUseError) as raised:
+        connect(env)
+
+    message = str(raised.value)
+    assert message.startswith(f"Port {other_program} is held by another program, not the DICOM service "
+                              "emulator: it answered GET /v2/changefeed/latest with 404 File not found, "
+                              "Server: SimpleHTTP/")
+    assert "DICOMWEB_EMULATOR_PORT=8766 make lab" in message
+    assert not (tmp_path / "data" / PID_NAME).exists()  # nothing was started
+
+
+def test_binder_start_names_the_port_and_the_fix(other_program, tmp_path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DICOMWEB_")}
+    env.update(DICOMWEB_EMULATOR_DATA_DIR=str(tmp_path / "data"), DICOMWEB_EMULATOR_PORT=str(other_program))
+
+    result = subprocess.run([str(REPO / "binder" / "start"), "echo", "lab started"], capture_output=True,
+                            text=True, env=env, timeout=120)
+
+    assert result.returncode == 1
+    assert "lab started" not in result.stdout  # JupyterLab is not started on a wrong emulator
+    assert result.stderr.startswith(f"error: Port {other_program} is held by another program")
+    assert "DICOMWEB_EMULATOR_PORT=8766 make lab" in result.stderr
+
+
+def test_probe_tells_the_emulator_from_other_programs(started, other_program, free_port) -> None:
+    _, client = started
+    emulator = probe(client.base_url.rsplit("/", 1)[0])
+    other = probe(f"http://127.0.0.1:{other_program}")
+
+    assert emulator is not None and emulator.is_emulator
+    assert other is not None and not other.is_emulator
+    assert probe(f"http://127.0.0.1:{free_port()}") is None

@@ -3,13 +3,14 @@
 import subprocess
 import sys
 import time
+import uuid
 
 import jwt
 import pytest
 import requests
 
 from emulator_testlib import DICOM_JSON, PLAIN, build_instance, multipart
-from mock_server.auth import AUDIENCE, load_secret, make_token
+from mock_server.tokens import AUDIENCE, load_secret, make_token
 
 ROUTES = [  # (method, path relative to the base URL) covering every route family
     ("POST", "studies"),
@@ -122,14 +123,57 @@ def test_make_token_rejects_unknown_role(tmp_path):
         make_token(tmp_path, "admin")
 
 
+def test_default_token_has_entra_claims_with_synthetic_ids(emulator):
+    # What a DICOM-service token from Microsoft Entra ID (v1 endpoint) carries, as lesson 01 decodes it.
+    owner, _ = make_token(emulator.data_dir)
+    reader, _ = make_token(emulator.data_dir, "reader")
+    claims = jwt.decode(owner, load_secret(emulator.data_dir), algorithms=["HS256"], audience=AUDIENCE)
+    reader_claims = jwt.decode(reader, options={"verify_signature": False})
+
+    assert {"aud", "iss", "tid", "oid", "roles", "exp", "nbf", "iat", "uti", "ver"} <= set(claims)
+    assert claims["iss"] == f"https://sts.windows.net/{claims['tid']}/"
+    assert str(uuid.UUID(claims["tid"])) == claims["tid"] and str(uuid.UUID(claims["oid"])) == claims["oid"]
+    assert claims["nbf"] == claims["iat"] <= claims["exp"] - 3600
+    # One tenant per data dir, one identity per role; a fresh token ID each time.
+    assert reader_claims["tid"] == claims["tid"] and reader_claims["oid"] != claims["oid"]
+    again = jwt.decode(make_token(emulator.data_dir)[0], options={"verify_signature": False})
+    assert (again["oid"], again["tid"]) == (claims["oid"], claims["tid"]) and again["uti"] != claims["uti"]
+    for token in (owner, make_token(emulator.data_dir, shape="minimal")[0]):
+        response = requests.get(f"{emulator.base_url()}/changefeed", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200
+
+
+def test_minimal_token_has_only_the_checked_claims(tmp_path):
+    token, _ = make_token(tmp_path, shape="minimal")
+    assert set(jwt.decode(token, options={"verify_signature": False})) == {"aud", "iat", "exp", "roles"}
+    with pytest.raises(ValueError, match="shape"):
+        make_token(tmp_path, shape="b2c")
+
+
+def test_token_not_yet_valid_is_401(emulator):
+    token = jwt.encode(_claims(nbf=int(time.time()) + 600), load_secret(emulator.data_dir), algorithm="HS256")
+    response = requests.get(f"{emulator.base_url()}/changefeed", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
 def test_token_command_prints_an_accepted_token(emulator):
     result = subprocess.run(
         [sys.executable, "-m", "mock_server", "token", "--data-dir", str(emulator.data_dir), "--role", "reader",
          "--expires-in", "60"], capture_output=True, text=True, timeout=60, check=True)
     token = result.stdout.strip()
-    assert jwt.decode(token, options={"verify_signature": False})["roles"] == ["DICOM Data Reader"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["roles"] == ["DICOM Data Reader"]
+    assert claims["iss"].startswith("https://sts.windows.net/")  # Entra-shaped unless told otherwise
     response = requests.get(f"{emulator.base_url()}/changefeed", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
+
+
+def test_token_command_minimal_claims(emulator):
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "token", "--data-dir", str(emulator.data_dir), "--claims", "minimal"],
+        capture_output=True, text=True, timeout=60, check=True)
+    assert set(jwt.decode(result.stdout.strip(), options={"verify_signature": False})) == {
+        "aud", "iat", "exp", "roles"}
 
 
 @pytest.mark.parametrize("path", ["/studies", "/v3/studies", "/v1.0-prerelease/studies", "/", "/v2",

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from emulator_testlib import DICOM_JSON, PLAIN, build_instance, multipart, raw_request, read_multipart, stow
 from mock_server.app import create_app, endpoint
-from mock_server.auth import make_token
+from mock_server.tokens import make_token
 from mock_server.storage import Store
 
 

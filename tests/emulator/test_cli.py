@@ -7,8 +7,8 @@ import sys
 import pytest
 import requests
 
-from mock_server import DEFAULT_DATA_DIR, DEFAULT_PORT
-from mock_server.__main__ import BANNER, is_loopback
+from mock_server import BANNER, DEFAULT_DATA_DIR, DEFAULT_PORT
+from mock_server.__main__ import is_loopback
 from mock_server.launcher import start_emulator
 
 

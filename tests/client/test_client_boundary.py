@@ -1,0 +1,48 @@
+"""The client never loads the server: what a notebook kernel has imported after connect() and a search.
+
+The rule (mock_server/README.md, "What a client may import"): a client imports ``mock_server``
+(constants), ``mock_server.tokens`` and ``mock_server.launcher``, and those load no server framework.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+from mock_server.launcher import Emulator
+
+CLIENT_MODULES = {"mock_server", "mock_server.tokens", "mock_server.launcher"}
+SERVER_FRAMEWORKS = {"starlette", "uvicorn", "anyio", "multipart", "python_multipart", "h11", "httptools",
+                     "websockets", "sniffio"}
+
+# Run in a fresh interpreter, as a kernel would: this test process has the server loaded already.
+KERNEL = """
+import json, sys
+import helpers
+client = helpers.connect()
+response = client.session.get(client.url("studies"), headers={"Accept": "application/dicom+json"})
+print(json.dumps({
+    "status": response.status_code,
+    "authorization": response.request.headers.get("Authorization", "")[:7],
+    "started": client.emulator_pid,
+    "modules": sorted(sys.modules),
+}))
+"""
+
+
+def test_connect_and_search_load_no_server_module(emulator: Emulator) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DICOMWEB_")}
+    env.update(DICOMWEB_URL=emulator.base_url("v2"), DICOMWEB_AUTH="emulator",
+               DICOMWEB_EMULATOR_DATA_DIR=str(emulator.data_dir))
+    result = subprocess.run([sys.executable, "-c", KERNEL], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+
+    assert seen["status"] in (200, 204), seen["status"]  # the search went through, authenticated
+    assert seen["authorization"] == "Bearer "
+    assert seen["started"] is None  # it found the running emulator, and recognised it
+    modules = set(seen["modules"])
+    assert {name for name in modules if name.split(".")[0] in SERVER_FRAMEWORKS} == set()
+    assert {name for name in modules if name.split(".")[0] == "mock_server"} <= CLIENT_MODULES
+    assert "mock_server.tokens" in modules  # the check above looks where the minting happens
