@@ -1,0 +1,141 @@
+"""Checks that read as part of a lesson: each prints one line when it holds, and says what to do when not.
+
+``expect(r, status=200, content_type="application/dicom+json", count=3, of="instances")`` prints
+``200 OK · application/dicom+json · 3 instances``; when the answer differs it raises ``CheckFailed``
+with what was expected, what came back, and the likely fix. ``expect_value`` does the same for a
+value read out of an answer (UIDs, a FailureReason, a list of entries).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from http import HTTPStatus
+
+import requests
+
+from .multipart import decode_body, is_multipart
+
+# The usual reason for each status when a lesson cell is re-run on its own, and what to do about it.
+HINTS = {
+    401: "the request carried no valid token: use the session from helpers.connect() (client.session)",
+    403: "the token lacks the role for this: use an identity with DICOM Data Owner",
+    404: "run the notebook from the top: an earlier run's cleanup cell, or a delete further down, "
+         "removed what this cell asks for",
+    406: "the server cannot answer with that Accept header: compare it with the lesson's",
+    409: "the server already holds this: run the notebook from the top, its setup removes leftovers",
+}
+RERUN_HINT = "run the notebook from the top (Kernel > Restart Kernel and Run All Cells)"
+
+
+class CheckFailed(AssertionError):
+    """A lesson's check did not hold; the message says expected, actual and what to do."""
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _media_type(content_type: str) -> str:
+    """The Content-Type without its boundary (which changes with every request)."""
+    kept = [param.strip() for param in content_type.split(";")
+            if param.strip() and not param.strip().lower().startswith("boundary=")]
+    return "; ".join(kept)
+
+
+def _excerpt(response: requests.Response, limit: int = 300) -> str:
+    content_type = response.headers.get("Content-Type", "")
+    if not response.content:
+        return "an empty body"
+    if is_multipart(content_type) or not ("json" in content_type or content_type.startswith("text/")):
+        return f"a {len(response.content)}-byte body"
+    text = response.content.decode("utf-8", errors="replace").strip()
+    return repr(text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def _plural(number: int, noun: str) -> str:
+    if number == 1 and noun.endswith("ies"):
+        noun = noun[:-3] + "y"
+    elif number == 1 and noun.endswith("s"):
+        noun = noun[:-1]
+    return f"{number} {noun}"
+
+
+def _describe_expected(status: Collection[int], content_type: str | None, parts: int | None,
+                       count: int | None, of: str, empty: bool | None) -> str:
+    words = [" or ".join(f"{code} {_phrase(code)}".strip() for code in status)]
+    if content_type:
+        words.append(content_type)
+    if parts is not None:
+        words.append(_plural(parts, "parts"))
+    if count is not None:
+        words.append(_plural(count, of))
+    if empty:
+        words.append("an empty body")
+    return " · ".join(words)
+
+
+def expect(response: requests.Response, status: int | Collection[int] = 200, *,
+           content_type: str | None = None, parts: int | None = None, count: int | None = None,
+           of: str = "items", empty: bool | None = None, hint: str | None = None) -> requests.Response:
+    """Check an answer and print one line saying what came back; return the response.
+
+    ``status`` is one code or several; ``content_type`` must start the response's Content-Type
+    (case-insensitive); ``parts`` is the number of multipart parts; ``count`` the length of a JSON
+    array answer (``of`` names its items, e.g. "instances"); ``empty`` says the body must be empty.
+    ``hint`` replaces the usual advice printed when the check fails.
+    """
+    statuses = (status,) if isinstance(status, int) else tuple(status)
+    actual_type = response.headers.get("Content-Type", "")
+    problems = []
+    if response.status_code not in statuses:
+        problems.append(f"status {response.status_code}")
+    if content_type and not actual_type.lower().startswith(content_type.lower()):
+        problems.append(f"Content-Type {_media_type(actual_type) or '(none)'}")
+    found_parts = found_count = None
+    if not problems and parts is not None:
+        found_parts = len(decode_body(response.content, actual_type)) if is_multipart(actual_type) else 0
+        if found_parts != parts:
+            problems.append(_plural(found_parts, "parts"))
+    if not problems and response.content and "json" in actual_type.lower():
+        try:
+            answer = json.loads(response.content)
+        except ValueError:
+            problems.append("a body that is not JSON")
+        else:
+            if isinstance(answer, list):
+                found_count = len(answer)
+    if not problems and count is not None and found_count != count:
+        problems.append(_plural(found_count or 0, of))
+    if not problems and empty and response.content:
+        problems.append(f"a {len(response.content)}-byte body")
+    if problems:
+        request = response.request
+        where = f"{request.method} {request.path_url}: " if request is not None else ""
+        advice = hint or HINTS.get(response.status_code, RERUN_HINT)
+        raise CheckFailed(
+            f"{where}expected {_describe_expected(statuses, content_type, parts, count, of, empty)}; "
+            f"got {', '.join(problems)} ({response.status_code} {_phrase(response.status_code)}, "
+            f"{_excerpt(response)}). What to do: {advice}.")
+    line = [f"{response.status_code} {_phrase(response.status_code)}".rstrip()]
+    if actual_type:
+        line.append(_media_type(actual_type))
+    if found_parts is not None:
+        line.append(_plural(found_parts, "parts"))
+    elif found_count is not None:
+        line.append(_plural(found_count, of))
+    elif not response.content:
+        line.append("empty body")
+    print(" · ".join(line))
+    return response
+
+
+def expect_value(what: str, actual: object, expected: object, hint: str | None = None) -> None:
+    """Check that ``actual`` equals ``expected``; print ``what: actual``, or fail naming both."""
+    if actual != expected:
+        raise CheckFailed(f"{what}: expected {expected!r}, got {actual!r}. "
+                          f"What to do: {hint or RERUN_HINT}.")
+    print(f"{what}: {actual}")
