@@ -65,14 +65,14 @@ def _plural(number: int, noun: str) -> str:
 
 
 def _describe_expected(status: Collection[int], content_type: str | None, parts: int | None,
-                       count: int | None, of: str, empty: bool | None) -> str:
+                       count: int | None, of: str | None, empty: bool | None) -> str:
     words = [" or ".join(f"{code} {_phrase(code)}".strip() for code in status)]
     if content_type:
         words.append(content_type)
     if parts is not None:
         words.append(_plural(parts, "parts"))
     if count is not None:
-        words.append(_plural(count, of))
+        words.append(_plural(count, of or "items"))
     if empty:
         words.append("an empty body")
     return " · ".join(words)
@@ -80,12 +80,13 @@ def _describe_expected(status: Collection[int], content_type: str | None, parts:
 
 def expect(response: requests.Response, status: int | Collection[int] = 200, *,
            content_type: str | None = None, parts: int | None = None, count: int | None = None,
-           of: str = "items", empty: bool | None = None, hint: str | None = None) -> requests.Response:
-    """Check an answer and print one line saying what came back; return the response.
+           of: str | None = None, empty: bool | None = None, hint: str | None = None) -> None:
+    """Check an answer and print one line saying what came back.
 
     ``status`` is one code or several; ``content_type`` must start the response's Content-Type
     (case-insensitive); ``parts`` is the number of multipart parts; ``count`` the length of a JSON
-    array answer (``of`` names its items, e.g. "instances"); ``empty`` says the body must be empty.
+    array answer; ``of`` names its items (e.g. "instances") and prints how many came back, when
+    ``count`` is not given; ``empty`` says the body must be empty.
     ``hint`` replaces the usual advice printed when the check fails.
     """
     statuses = (status,) if isinstance(status, int) else tuple(status)
@@ -109,7 +110,7 @@ def expect(response: requests.Response, status: int | Collection[int] = 200, *,
             if isinstance(answer, list):
                 found_count = len(answer)
     if not problems and count is not None and found_count != count:
-        problems.append(_plural(found_count or 0, of))
+        problems.append(_plural(found_count or 0, of or "items"))
     if not problems and empty and response.content:
         problems.append(f"a {len(response.content)}-byte body")
     if problems:
@@ -125,12 +126,11 @@ def expect(response: requests.Response, status: int | Collection[int] = 200, *,
         line.append(_media_type(actual_type))
     if found_parts is not None:
         line.append(_plural(found_parts, "parts"))
-    elif found_count is not None:
-        line.append(_plural(found_count, of))
+    elif found_count is not None and (count is not None or of):
+        line.append(_plural(found_count, of or "items"))
     elif not response.content:
         line.append("empty body")
     print(" · ".join(line))
-    return response
 
 
 def expect_value(what: str, actual: object, expected: object, hint: str | None = None) -> None:

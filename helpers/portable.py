@@ -14,6 +14,7 @@ import signal
 import socket
 import tempfile
 from collections.abc import Collection
+from typing import NamedTuple
 
 import requests
 
@@ -25,12 +26,20 @@ DICOM_JSON = "application/dicom+json"
 FEATURE_NAMES = {"delete": "DICOMweb DELETE", "changefeed": "change feed"}
 
 
-def auth_probe(client: DicomWeb) -> tuple[str, dict[str, str]]:
-    """The cheap authenticated read to check a token with: Azure's change feed, else a QIDO-RS search."""
+class Probe(NamedTuple):
+    """A cheap authenticated read: the path below the base URL, its headers, the answer's Content-Type."""
+
+    path: str
+    headers: dict[str, str]
+    content_type: str
+
+
+def auth_probe(client: DicomWeb) -> Probe:
+    """The read to check a token with: Azure's change feed, else a QIDO-RS search (PS3.18 §10.6)."""
     if client.supports("changefeed"):
-        return "changefeed", {}
+        return Probe("changefeed", {}, "application/json")
     print(f"This {client.flavor} server has no change feed (Azure-only): checking with a QIDO-RS search.")
-    return "studies?limit=1", {"Accept": DICOM_JSON}
+    return Probe("studies?limit=1", {"Accept": DICOM_JSON}, DICOM_JSON)
 
 
 def store_single_part(client: DicomWeb, data: bytes, path: str = "studies") -> requests.Response:
@@ -58,15 +67,15 @@ def retrieve_instance(client: DicomWeb, path: str) -> requests.Response:
 
 
 def expect_azure(client: DicomWeb, response: requests.Response, status: int | Collection[int], *,
-                 hint: str | None = None, **details) -> requests.Response:
+                 hint: str | None = None, **details) -> None:
     """``checks.expect`` for a behaviour that is Azure's own: checked on Azure and its emulator;
     elsewhere the server's answer is printed next to Azure's, not checked."""
     if client.flavor == "azure":
-        return checks.expect(response, status, hint=hint, **details)
+        checks.expect(response, status, hint=hint, **details)
+        return
     statuses = (status,) if isinstance(status, int) else tuple(status)
     print(f"This {client.flavor} server answers {response.status_code} {response.reason}; "
           f"Azure answers {' or '.join(map(str, statuses))} (Azure-only behaviour, not checked here).")
-    return response
 
 
 def _free_port() -> int:

@@ -22,7 +22,7 @@ def json_response(make_response, items: list, status: int = 200) -> requests.Res
 
 def test_a_check_that_holds_prints_status_type_and_count(capsys, make_response) -> None:
     response = json_response(make_response, [{}, {}, {}])
-    assert checks.expect(response, 200, content_type=JSON, count=3, of="instances") is response
+    checks.expect(response, 200, content_type=JSON, count=3, of="instances")
     assert capsys.readouterr().out == "200 OK · application/dicom+json · 3 instances\n"
 
 
@@ -91,3 +91,8 @@ def test_expect_value_prints_the_value_or_names_both(capsys) -> None:
     with pytest.raises(checks.CheckFailed, match=r"^stored: expected \['a'\], got \['b'\]\. What to do: "
                                                  r"run the notebook from the top"):
         checks.expect_value("stored", ["b"], ["a"])
+
+
+def test_the_count_is_printed_only_when_asked_for(capsys, make_response) -> None:
+    checks.expect(json_response(make_response, [{}, {}]), 200, content_type=JSON)
+    assert capsys.readouterr().out == "200 OK · application/dicom+json\n"
