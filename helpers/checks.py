@@ -46,6 +46,20 @@ def _media_type(content_type: str) -> str:
     return "; ".join(kept)
 
 
+def _parse(content_type: str) -> tuple[str, dict[str, str]]:
+    media, *params = content_type.split(";")
+    pairs = (param.split("=", 1) for param in params if "=" in param)
+    return media.strip().lower(), {name.strip().lower(): value.strip().strip('"').lower() for name, value in pairs}
+
+
+def _type_matches(actual: str, expected: str) -> bool:
+    """Same media type, and every parameter of ``expected`` with the same value (in any order)."""
+    actual_media, actual_params = _parse(actual)
+    expected_media, expected_params = _parse(expected)
+    return actual_media == expected_media and all(actual_params.get(name) == value
+                                                  for name, value in expected_params.items())
+
+
 def _excerpt(response: requests.Response, limit: int = 300) -> str:
     content_type = response.headers.get("Content-Type", "")
     if not response.content:
@@ -65,12 +79,15 @@ def _plural(number: int, noun: str) -> str:
 
 
 def _describe_expected(status: Collection[int], content_type: str | None, parts: int | None,
-                       count: int | None, of: str | None, empty: bool | None) -> str:
+                       part_type: str | None, count: int | None, of: str | None,
+                       empty: bool | None) -> str:
     words = [" or ".join(f"{code} {_phrase(code)}".strip() for code in status)]
     if content_type:
         words.append(content_type)
     if parts is not None:
         words.append(_plural(parts, "parts"))
+    if part_type:
+        words.append(f"parts of {part_type}")
     if count is not None:
         words.append(_plural(count, of or "items"))
     if empty:
@@ -79,12 +96,14 @@ def _describe_expected(status: Collection[int], content_type: str | None, parts:
 
 
 def expect(response: requests.Response, status: int | Collection[int] = 200, *,
-           content_type: str | None = None, parts: int | None = None, count: int | None = None,
+           content_type: str | None = None, parts: int | None = None, part_type: str | None = None,
+           count: int | None = None,
            of: str | None = None, empty: bool | None = None, hint: str | None = None) -> None:
     """Check an answer and print one line saying what came back.
 
-    ``status`` is one code or several; ``content_type`` must start the response's Content-Type
-    (case-insensitive); ``parts`` is the number of multipart parts; ``count`` the length of a JSON
+    ``status`` is one code or several; ``content_type`` is the media type the response must have,
+    with at least the parameters given (case-insensitive, in any order); ``parts`` is the number of multipart parts, ``part_type`` the media type each part must have;
+    ``count`` the length of a JSON
     array answer; ``of`` names its items (e.g. "instances") and prints how many came back, when
     ``count`` is not given; ``empty`` says the body must be empty.
     ``hint`` replaces the usual advice printed when the check fails.
@@ -94,13 +113,19 @@ def expect(response: requests.Response, status: int | Collection[int] = 200, *,
     problems = []
     if response.status_code not in statuses:
         problems.append(f"status {response.status_code}")
-    if content_type and not actual_type.lower().startswith(content_type.lower()):
+    if content_type and not _type_matches(actual_type, content_type):
         problems.append(f"Content-Type {_media_type(actual_type) or '(none)'}")
     found_parts = found_count = None
-    if not problems and parts is not None:
-        found_parts = len(decode_body(response.content, actual_type)) if is_multipart(actual_type) else 0
-        if found_parts != parts:
+    part_types: list[str] = []
+    if not problems and (parts is not None or part_type is not None):
+        decoded = decode_body(response.content, actual_type) if is_multipart(actual_type) else []
+        found_parts = len(decoded)
+        part_types = sorted({_media_type(part.content_type or "") for part in decoded})
+        if parts is not None and found_parts != parts:
             problems.append(_plural(found_parts, "parts"))
+        elif part_type is not None and not all(_type_matches(part.content_type or "", part_type)
+                                               for part in decoded):
+            problems.append(f"parts of {', '.join(part_types) or 'no type'}")
     if not problems and response.content and "json" in actual_type.lower():
         try:
             answer = json.loads(response.content)
@@ -118,14 +143,14 @@ def expect(response: requests.Response, status: int | Collection[int] = 200, *,
         where = f"{request.method} {request.path_url}: " if request is not None else ""
         advice = hint or HINTS.get(response.status_code, RERUN_HINT)
         raise CheckFailed(
-            f"{where}expected {_describe_expected(statuses, content_type, parts, count, of, empty)}; "
+            f"{where}expected {_describe_expected(statuses, content_type, parts, part_type, count, of, empty)}; "
             f"got {', '.join(problems)} ({response.status_code} {_phrase(response.status_code)}, "
             f"{_excerpt(response)}). What to do: {advice}.")
     line = [f"{response.status_code} {_phrase(response.status_code)}".rstrip()]
     if actual_type:
         line.append(_media_type(actual_type))
     if found_parts is not None:
-        line.append(_plural(found_parts, "parts"))
+        line.append(_plural(found_parts, "parts") + (f" of {', '.join(part_types)}" if part_types else ""))
     elif found_count is not None and (count is not None or of):
         line.append(_plural(found_count, of or "items"))
     elif not response.content:

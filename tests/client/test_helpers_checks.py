@@ -34,8 +34,11 @@ def test_one_item_is_named_in_the_singular(capsys, make_response) -> None:
 def test_multipart_parts_are_counted_and_the_boundary_is_not_printed(capsys, make_response) -> None:
     body, content_type = encode_multipart_related([b"one", b"two", b"three"], boundary="XYZ")
     response = make_response(200, body, {"Content-Type": content_type}, request=request())
-    checks.expect(response, 200, content_type="multipart/related", parts=3)
-    assert capsys.readouterr().out == '200 OK · multipart/related; type="application/dicom" · 3 parts\n'
+    checks.expect(response, 200, content_type="multipart/related", parts=3, part_type="application/dicom")
+    assert capsys.readouterr().out == ('200 OK · multipart/related; type="application/dicom" · '
+                                       '3 parts of application/dicom\n')
+    with pytest.raises(checks.CheckFailed, match=r"parts of application/octet-stream; got parts of application/dicom"):
+        checks.expect(response, 200, part_type="application/octet-stream")
 
 
 def test_an_empty_answer_says_so(capsys, make_response) -> None:
@@ -96,3 +99,14 @@ def test_expect_value_prints_the_value_or_names_both(capsys) -> None:
 def test_the_count_is_printed_only_when_asked_for(capsys, make_response) -> None:
     checks.expect(json_response(make_response, [{}, {}]), 200, content_type=JSON)
     assert capsys.readouterr().out == "200 OK · application/dicom+json\n"
+
+
+def test_content_type_parameters_match_in_any_order(capsys, make_response) -> None:
+    body, _ = encode_multipart_related([b"one"], boundary="XYZ")
+    header = 'multipart/related; boundary=XYZ; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.1'
+    response = make_response(200, body, {"Content-Type": header}, request=request())
+    checks.expect(response, 200, content_type='multipart/related; type="application/dicom"', parts=1)
+    with pytest.raises(checks.CheckFailed, match="got Content-Type multipart/related; type=\"application/dicom\""):
+        checks.expect(response, 200, content_type='multipart/related; type="application/octet-stream"')
+    with pytest.raises(checks.CheckFailed, match="Content-Type"):
+        checks.expect(response, 200, content_type="application/dicom")
