@@ -32,7 +32,8 @@ class CheckFailed(AssertionError):
     """A lesson's check did not hold; the message says expected, actual and what to do."""
 
 
-def _phrase(status: int) -> str:
+def phrase(status: int) -> str:
+    """The standard reason phrase of an HTTP status ("Not Found"), or "" for an unknown one."""
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -81,7 +82,7 @@ def _plural(number: int, noun: str) -> str:
 def _describe_expected(status: Collection[int], content_type: str | None, parts: int | None,
                        part_type: str | None, count: int | None, of: str | None,
                        empty: bool | None) -> str:
-    words = [" or ".join(f"{code} {_phrase(code)}".strip() for code in status)]
+    words = [" or ".join(f"{code} {phrase(code)}".strip() for code in status)]
     if content_type:
         words.append(content_type)
     if parts is not None:
@@ -98,7 +99,8 @@ def _describe_expected(status: Collection[int], content_type: str | None, parts:
 def expect(response: requests.Response, status: int | Collection[int] = 200, *,
            content_type: str | None = None, parts: int | None = None, part_type: str | None = None,
            count: int | None = None,
-           of: str | None = None, empty: bool | None = None, hint: str | None = None) -> None:
+           of: str | None = None, empty: bool | None = None, hint: str | None = None,
+           quiet: bool = False) -> None:
     """Check an answer and print one line saying what came back.
 
     ``status`` is one code or several; ``content_type`` is the media type the response must have,
@@ -106,7 +108,8 @@ def expect(response: requests.Response, status: int | Collection[int] = 200, *,
     ``count`` the length of a JSON
     array answer; ``of`` names its items (e.g. "instances") and prints how many came back, when
     ``count`` is not given; ``empty`` says the body must be empty.
-    ``hint`` replaces the usual advice printed when the check fails.
+    ``hint`` replaces the usual advice printed when the check fails; ``quiet`` prints nothing when
+    the check holds (for a check inside a loop or a function).
     """
     statuses = (status,) if isinstance(status, int) else tuple(status)
     actual_type = response.headers.get("Content-Type", "")
@@ -144,9 +147,11 @@ def expect(response: requests.Response, status: int | Collection[int] = 200, *,
         advice = hint or HINTS.get(response.status_code, RERUN_HINT)
         raise CheckFailed(
             f"{where}expected {_describe_expected(statuses, content_type, parts, part_type, count, of, empty)}; "
-            f"got {', '.join(problems)} ({response.status_code} {_phrase(response.status_code)}, "
+            f"got {', '.join(problems)} ({response.status_code} {phrase(response.status_code)}, "
             f"{_excerpt(response)}). What to do: {advice}.")
-    line = [f"{response.status_code} {_phrase(response.status_code)}".rstrip()]
+    if quiet:
+        return
+    line = [f"{response.status_code} {phrase(response.status_code)}".rstrip()]
     if actual_type:
         line.append(_media_type(actual_type))
     if found_parts is not None:

@@ -74,7 +74,7 @@ def expect_azure(client: DicomWeb, response: requests.Response, status: int | Co
         checks.expect(response, status, hint=hint, **details)
         return
     statuses = (status,) if isinstance(status, int) else tuple(status)
-    print(f"This {client.flavor} server answers {response.status_code} {response.reason}; "
+    print(f"This {client.flavor} server answers {response.status_code} {checks.phrase(response.status_code)}; "
           f"Azure answers {' or '.join(map(str, statuses))} (Azure-only behaviour, not checked here).")
 
 

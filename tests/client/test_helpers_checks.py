@@ -110,3 +110,10 @@ def test_content_type_parameters_match_in_any_order(capsys, make_response) -> No
         checks.expect(response, 200, content_type='multipart/related; type="application/octet-stream"')
     with pytest.raises(checks.CheckFailed, match="Content-Type"):
         checks.expect(response, 200, content_type="application/dicom")
+
+
+def test_a_quiet_check_prints_nothing_but_still_fails(capsys, make_response) -> None:
+    checks.expect(json_response(make_response, [{}]), 200, quiet=True)
+    assert capsys.readouterr().out == ""
+    with pytest.raises(checks.CheckFailed, match="expected 204 No Content; got status 200"):
+        checks.expect(json_response(make_response, [{}]), 204, quiet=True)
