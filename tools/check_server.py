@@ -3,7 +3,7 @@
 Usage (from the repository root, with DICOMWEB_URL etc. set as for JupyterLab):
     .venv/bin/python tools/check_server.py [LESSON ...]      e.g. 01_authenticate 03_retrieve
 
-Each lesson runs top to bottom in a fresh kernel, as "Restart & Run All" does; its own asserts check
+Each lesson runs top to bottom in a fresh kernel, as "Restart & Run All" does; its own checks test
 every answer. Exit status 0 when all lessons ran, 1 when one failed (the failing cell is printed).
 The committed notebooks are not modified.
 """
@@ -23,7 +23,7 @@ NOTEBOOKS = ROOT / "notebooks"
 def run_lesson(path: Path, env: dict[str, str] | None = None) -> nbformat.NotebookNode:
     """Execute the notebook at ``path`` in a fresh kernel whose environment is ``env``.
 
-    The kernel works in notebooks/, as in JupyterLab. A cell that raises (a failed assert
+    The kernel works in notebooks/, as in JupyterLab. A cell that raises (a failed check
     included) raises nbclient's CellExecutionError, naming the cell and the error.
     """
     notebook = nbformat.read(path, as_version=4)

@@ -2,9 +2,11 @@
 
 Usage (from the repository root):  .venv/bin/python tools/student_notebooks.py [OUTPUT_DIR]
 
-Each lesson notebook is copied to OUTPUT_DIR (default: build/student-notebooks) with every cell
-tagged ``solution`` replaced by an empty exercise cell, and all outputs cleared so learners see
-only what they run themselves. The committed notebooks keep their solutions (they are tested).
+Each lesson notebook is copied to OUTPUT_DIR (default: build/student-notebooks) without the cells
+tagged ``solution`` (each exercise's solution code and its explanation), and with all outputs cleared
+so learners see only what they run themselves. Each exercise keeps its working cell (tag
+``exercise``), with its hint and a placeholder. The committed notebooks keep their solutions (they are
+tested).
 """
 
 import sys
@@ -15,22 +17,17 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 DEFAULT_OUTPUT = ROOT / "build" / "student-notebooks"
-PLACEHOLDER = "# Your solution here\n"
+SOLUTION_TAG = "solution"
 
 
 def student_version(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``notebook`` with solution cells emptied and every output cleared."""
+    """A copy of ``notebook`` without its solution cells and with every output cleared."""
     student = nbformat.from_dict(notebook)
+    student.cells = [cell for cell in student.cells if SOLUTION_TAG not in cell.metadata.get("tags", [])]
     for cell in student.cells:
-        if cell.cell_type != "code":
-            continue
-        tags = cell.metadata.get("tags", [])
-        if "solution" in tags:
-            cell.source = PLACEHOLDER
-            cell.metadata["tags"] = [tag for tag in tags if tag != "solution"] + ["exercise"]
-            cell.metadata.pop("jupyter", None)  # the committed solution is collapsed; this cell is not
-        cell.outputs = []
-        cell.execution_count = None
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
     return student
 
 

@@ -9,7 +9,7 @@ import nbformat
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO / "notebooks"
-EXPECTED = ["01_authenticate", "02_upload", "03_retrieve", "04_query", "05_delete",
+EXPECTED = ["00_dicom_in_brief", "01_authenticate", "02_upload", "03_retrieve", "04_query", "05_delete",
             "06_change_feed"]
 
 # The same runner learners use to check a server (tools/ is not a package: loaded by path).

@@ -1,0 +1,21 @@
+"""00_dicom_in_brief runs with no server: nothing listens at the DICOMweb URL its kernel is given."""
+
+import os
+import socket
+
+from lesson_files import NOTEBOOK_DIR, execute, stream_text
+
+
+def test_runs_with_nothing_listening(free_port) -> None:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DICOMWEB_")}
+    # A URL that refuses every connection, and no emulator to start: any request would fail the run.
+    env.update(DICOMWEB_URL=f"http://127.0.0.1:{port}/v2", DICOMWEB_AUTH="none", DICOMWEB_SERVER="generic")
+    nb = execute(NOTEBOOK_DIR / "00_dicom_in_brief.ipynb", env)
+    text = "".join(stream_text(cell) for cell in nb.cells if cell.cell_type == "code")
+    assert "TransferSyntaxUID: 1.2.840.10008.1.2.1 = Explicit VR Little Endian" in text
+    images = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+              if "image/png" in out.get("data", {})]
+    assert len(images) == 2, "the hierarchy picture and the three images"
+    with socket.socket() as probe:  # still nothing there: the notebook started no server on it
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
