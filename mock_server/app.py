@@ -11,6 +11,7 @@ from starlette.routing import Match, Route
 
 from . import changefeed, delete, frames, qido, stow, wado
 from .auth import authenticate, authorize
+from .cors import Cors, CorsPolicy
 from .errors import DicomError, error_response
 from .paths import AspNetPaths
 from .storage import Store
@@ -129,9 +130,21 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(500, "An unexpected error occurred while processing the request.")
 
 
-def create_app(store: Store, secret: bytes, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> Starlette:
-    """The emulator's ASGI app over ``store``, accepting tokens signed with ``secret``."""
-    app = Starlette(
+class _EmulatorApp(Starlette):
+    """Starlette with CORS outermost, around even the 500 handler: Azure's UseCors runs before its
+    exception handling, so every answer carries the CORS headers."""
+
+    def build_middleware_stack(self):  # noqa: ANN201 - Starlette's own signature
+        return Cors(super().build_middleware_stack(), self.state.cors)
+
+
+def create_app(store: Store, secret: bytes, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+               cors: CorsPolicy | None = None) -> Starlette:
+    """The emulator's ASGI app over ``store``, accepting tokens signed with ``secret``.
+
+    ``cors`` defaults to the loopback-origins policy (``cors.CorsPolicy()``).
+    """
+    app = _EmulatorApp(
         routes=routes(),
         exception_handlers={DicomError: _dicom_error, HTTPException: _http_error, Exception: _unexpected},
         middleware=[Middleware(AspNetPaths)],
@@ -140,4 +153,5 @@ def create_app(store: Store, secret: bytes, max_request_bytes: int = DEFAULT_MAX
     app.state.store = store
     app.state.secret = secret
     app.state.max_request_bytes = max_request_bytes
+    app.state.cors = cors if cors is not None else CorsPolicy()
     return app
