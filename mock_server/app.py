@@ -23,9 +23,9 @@ DEFAULT_MAX_REQUEST_BYTES = 2 * 1024**3  # Azure's 2 GB STOW limit
 Handler = Callable[..., Awaitable[Response]]
 # Route parameter -> (handler keyword, attribute named in the 400 for a bad UID).
 _PATH_UIDS = {
-    "study": ("study_uid", "StudyInstanceUID"),
-    "series": ("series_uid", "SeriesInstanceUID"),
-    "instance": ("sop_uid", "SOPInstanceUID"),
+    "study": ("study_uid", "StudyInstanceUid"),
+    "series": ("series_uid", "SeriesInstanceUid"),
+    "instance": ("sop_uid", "SopInstanceUid"),
 }
 
 
@@ -127,7 +127,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # Starlette re-raises the exception after this response is sent, so the server logs its traceback.
-    return error_response(500, "An unexpected error occurred while processing the request.")
+    return error_response(500, "The server encountered an internal error. Please retry the request. If the issue "
+                               "persists, please contact support.")  # DicomApiResource.InternalServerError
 
 
 class _EmulatorApp(Starlette):

@@ -66,7 +66,7 @@ _DA = re.compile(r"^[0-9]{8}$")
 
 def _tag_text(tag: int) -> str:
     tag = Tag(tag)
-    return f"({tag.group:04X},{tag.element:04X})"
+    return f"({tag.group:04x},{tag.element:04x})"  # fo-dicom's DicomTag.ToString(): lower-case hex
 
 
 def _value_problem(vr: str, value: str) -> str | None:
@@ -175,7 +175,9 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
         tag = _tag_text(Tag("PatientID"))
         return fail(f"DICOM100: {tag} - The required tag '{tag}' is missing.")
     if path_study is not None and uids["StudyInstanceUID"].lower() != path_study.lower():
-        return fail("The StudyInstanceUid in the payload does not match the specified StudyInstanceUid.")
+        # StoreValidationResultBuilder formats it as every tag error: ErrorMessageFormat, DICOM100.
+        return fail(f"DICOM100: {_tag_text(Tag('StudyInstanceUID'))} - The StudyInstanceUid in the payload does not "
+                    "match the specified StudyInstanceUid.")
 
     comments: list[str] = []
     dropped = set()

@@ -157,7 +157,8 @@ def render(path: Path, frame: int, fmt: str, quality: int) -> bytes:
     except DicomError:
         raise
     except Exception:  # noqa: BLE001 - an undecodable image is Azure's DicomImageException
-        raise DicomError(406, "The image cannot be rendered.") from None
+        raise DicomError(406, "An error was encountered when attempting to convert the dicom file into an "
+                              "image") from None  # DicomImageException
     out = io.BytesIO()
     if fmt == "JPEG":
         image.save(out, "JPEG", quality=quality)

@@ -112,26 +112,34 @@ class _PartSpooler:
             self._file = None
 
 
+# ASP.NET Core's MultipartReader (an IOException, wrapped as InvalidMultipartRequestException) when the body
+# ends before a boundary it is looking for: no first boundary, or no closing one.
+_UNEXPECTED_END = "Unexpected end of Stream, the content may have already been read by another component."
+
+
 async def _body_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
     received = 0
     try:
         async for chunk in request.stream():
             received += len(chunk)
             if received > limit:
-                raise DicomError(413, f"The request payload exceeds the maximum size of {limit} bytes.")
+                raise DicomError(413, f"The request exceeded the allowed limit of {limit} bytes.")  # RequestLengthLimitExceeded
             if chunk:
                 yield chunk
     except ClientDisconnect:
-        raise bad_request("The request body ended before it was complete.") from None
+        raise bad_request("Unexpected end of request content.") from None  # Kestrel's BadHttpRequestException
 
 
 async def spool_multipart(request: Request, store: Store, boundary: str, outer_type: str | None,
                           limit: int, paths: list[Path]) -> None:
     """Spool each part of a multipart body to a temp file; their paths are appended to ``paths``."""
     spooler = _PartSpooler(store, outer_type, paths)
+    if len(boundary) > 70:
+        # ASP.NET Core's MultipartReader constructor: an ArgumentException, 400 with its message.
+        raise bad_request("Multipart boundary length limit 70 exceeded. (Parameter 'boundary')")
     try:
         parser = MultipartParser(boundary.encode("latin-1"), spooler.callbacks())
-    except Exception:  # noqa: BLE001 - e.g. a boundary too long for the parser
+    except Exception:  # noqa: BLE001 - a boundary the parser cannot use
         raise bad_request("The multipart boundary is invalid.") from None
     delimiter = b"--" + boundary.encode("latin-1")
     pending = bytearray()
@@ -146,8 +154,7 @@ async def spool_multipart(request: Request, store: Store, boundary: str, outer_t
                 at = pending.find(delimiter)
                 if at < 0:
                     if len(pending) > _MAX_PREAMBLE:
-                        raise bad_request("The multipart body does not contain the boundary from the "
-                                          "Content-Type header.")
+                        raise bad_request(_UNEXPECTED_END)
                     continue
                 del pending[:at]
                 started = True
@@ -156,14 +163,14 @@ async def spool_multipart(request: Request, store: Store, boundary: str, outer_t
                 await anyio.to_thread.run_sync(parser.write, data)
         if pending:
             if not started:
-                raise bad_request("The multipart body does not contain the boundary from the Content-Type header.")
+                raise bad_request(_UNEXPECTED_END)
             await anyio.to_thread.run_sync(parser.write, bytes(pending))
     except MultipartParseError:
         raise bad_request("The multipart body is malformed.") from None
     finally:
         spooler.close()
     if seen_any and parser.state != _END:
-        raise bad_request("The multipart body is incomplete: the closing boundary is missing.")
+        raise bad_request(_UNEXPECTED_END)
 
 
 async def spool_single(request: Request, store: Store, limit: int, paths: list[Path]) -> None:
@@ -279,7 +286,7 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
             if not boundary:
                 raise unsupported(header or "")
             if "start" in params:
-                raise bad_request("The 'start' parameter of multipart/related is not supported.")
+                raise bad_request("The start parameter in multipart/related request is not supported.")
             await spool_multipart(request, store, boundary, params.get("type"), limit, paths)
         elif media == DICOM:
             await spool_single(request, store, limit, paths)

@@ -20,6 +20,13 @@ DICOM_JSON = "application/dicom+json"
 PLAIN = "text/plain; charset=utf-8"
 
 
+def invalid_uid_text(name: str) -> str:
+    """Azure's 400 text for a malformed UID (InvalidIdentifierException; ``name`` as Azure's nameof)."""
+    return (f"Dicom element '{name}' failed validation for VR 'UI': DICOM Identifier is invalid. Value length "
+            "should not exceed the maximum length of 64 characters. Value should contain characters in '0'-'9' "
+            "and '.'. Each component must start with non-zero number.")
+
+
 @dataclass
 class Instance:
     """A synthetic instance: its UIDs, Part 10 bytes and (for native data) its frames' bytes."""

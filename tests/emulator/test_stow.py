@@ -6,9 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian
 
-from emulator_testlib import DICOM_JSON, PLAIN, build_instance, multipart, new_uid, send, session_for, stow
+from emulator_testlib import (
+    DICOM_JSON, PLAIN, build_instance, invalid_uid_text, multipart, new_uid, send, session_for, stow,
+)
 
-STUDY_MISMATCH = "The StudyInstanceUid in the payload does not match the specified StudyInstanceUid."
+# StoreValidationResultBuilder: ErrorMessageFormat "DICOM{0}: {1} - {2}" with fo-dicom's lower-case tag text.
+STUDY_MISMATCH = ("DICOM100: (0020,000d) - The StudyInstanceUid in the payload does not match the specified "
+                  "StudyInstanceUid.")
 
 
 def instance_url(client, inst):
@@ -344,7 +348,7 @@ def test_bad_study_uid_in_path_is_400(emulator_client, study):
     response = stow(emulator_client, [inst.data], study=study)
     assert response.status_code == 400
     assert response.headers["Content-Type"] == PLAIN
-    assert "StudyInstanceUID" in response.text
+    assert response.text == invalid_uid_text("StudyInstanceUid")
     assert not exists(emulator_client, inst)
 
 
@@ -359,7 +363,16 @@ def test_malformed_multipart_is_400_and_nothing_stored(emulator_client, name, bo
         "Content-Type": 'multipart/related; type="application/dicom"; boundary=m', "Accept": DICOM_JSON})
     assert response.status_code == 400, name
     assert response.headers["Content-Type"] == PLAIN
-    assert "multipart" in response.text
+    assert response.text
+
+
+@pytest.mark.parametrize("body", [b"--m\r\nContent-Type: application/dicom\r\n\r\nDICM-ish data",
+                                  b"no boundary anywhere in this body"])
+def test_a_body_ending_before_a_boundary_gets_aspnet_cores_text(emulator_client, body):
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=body, headers={
+        "Content-Type": 'multipart/related; type="application/dicom"; boundary=m', "Accept": DICOM_JSON})
+    assert response.status_code == 400
+    assert response.text == "Unexpected end of Stream, the content may have already been read by another component."
 
 
 def test_truncated_multipart_with_valid_parts_stores_nothing(emulator_client):
@@ -380,7 +393,7 @@ def test_oversized_request_is_413_and_nothing_stored(own_emulator):
     response = stow(client, [big.data])
     assert response.status_code == 413
     assert response.headers["Content-Type"] == PLAIN
-    assert "maximum size" in response.text
+    assert response.text == "The request exceeded the allowed limit of 20000 bytes."  # RequestLengthLimitExceeded
     assert not exists(client, big)
     assert list((emu.data_dir / "tmp").iterdir()) == []
 

@@ -3,7 +3,7 @@
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian
 
-from emulator_testlib import PLAIN, build_instance, read_multipart, send, stow
+from emulator_testlib import PLAIN, build_instance, invalid_uid_text, read_multipart, send, stow
 
 EXPLICIT = "1.2.840.10008.1.2.1"
 ANY_TS = 'multipart/related; type="application/dicom"; transfer-syntax=*'
@@ -139,11 +139,11 @@ def test_missing_resource_is_404(emulator_client, study, level, message):
     assert response.text == message
 
 
-@pytest.mark.parametrize("path,name", [("studies/1.2.x", "StudyInstanceUID"),
-                                       ("studies/1.2/series/1.2.", "SeriesInstanceUID"),
-                                       ("studies/1.2/series/1.3/instances/" + "9" * 65, "SOPInstanceUID")])
+@pytest.mark.parametrize("path,name", [("studies/1.2.x", "StudyInstanceUid"),
+                                       ("studies/1.2/series/1.2.", "SeriesInstanceUid"),
+                                       ("studies/1.2/series/1.3/instances/" + "9" * 65, "SopInstanceUid")])
 def test_bad_uid_is_400(emulator_client, path, name):
     response = get(emulator_client, path, ANY_TS)
     assert response.status_code == 400
     assert response.headers["Content-Type"] == PLAIN
-    assert name in response.text
+    assert response.text == invalid_uid_text(name)
