@@ -16,8 +16,8 @@ from .errors import DicomError, error_response
 from .paths import AspNetPaths
 from .storage import Store
 from .uids import check_uid
+from .versions import SUPPORTED_HEADER, SUPPORTED_VALUE, api_version
 
-VERSIONS = {"v1": 1, "v2": 2}
 DEFAULT_MAX_REQUEST_BYTES = 2 * 1024**3  # Azure's 2 GB STOW limit
 
 Handler = Callable[..., Awaitable[Response]]
@@ -29,8 +29,13 @@ _PATH_UIDS = {
 }
 
 
-def endpoint(handler: Handler, write: bool = False) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(handler: Handler, write: bool = False,
+             before_role: Callable[[Request], None] | None = None) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a handler: API version, base URL, authentication, authorization and path-UID checks.
+
+    Azure checks the role in the handler, after its action filters: ``before_role`` runs such a filter
+    (STOW's Accept filter) between authentication and the role check. Every answer after
+    authentication carries ``api-supported-versions``.
 
     The handler is called with the request and the validated study/series/instance UIDs (as keyword
     arguments ``study_uid``, ``series_uid``, ``sop_uid`` when the route has them) plus any other
@@ -39,18 +44,29 @@ def endpoint(handler: Handler, write: bool = False) -> Callable[[Request], Await
 
     async def wrapped(request: Request) -> Response:
         params = dict(request.path_params)
-        version = VERSIONS.get(params.pop("version"))
+        segment = params.pop("version")
+        version = api_version(segment)
         if version is None:
             return Response(status_code=404)  # Azure: unknown API versions have no route
         request.state.api_version = version
-        request.state.base_url = f"{str(request.base_url).rstrip('/')}/v{version}"
-        authorize(authenticate(request.headers.get("authorization"), request.app.state.secret), write)
-        kwargs = {}
-        for key, (keyword, name) in _PATH_UIDS.items():
-            if key in params:
-                kwargs[keyword] = check_uid(params.pop(key), name)
-        kwargs.update(params)
-        return await handler(request, **kwargs)
+        # Azure's RetrieveURL keeps the version segment as requested (e.g. v1.0-prerelease).
+        request.state.base_url = f"{str(request.base_url).rstrip('/')}/{segment.lower()}"
+        principal = authenticate(request.headers.get("authorization"), request.app.state.secret)
+        try:
+            if before_role is not None:
+                before_role(request)
+            authorize(principal, write)
+            kwargs = {}
+            for key, (keyword, name) in _PATH_UIDS.items():
+                if key in params:
+                    kwargs[keyword] = check_uid(params.pop(key), name)
+            kwargs.update(params)
+            response = await handler(request, **kwargs)
+        except DicomError as error:
+            error.headers.setdefault(SUPPORTED_HEADER, SUPPORTED_VALUE)
+            raise
+        response.headers.setdefault(SUPPORTED_HEADER, SUPPORTED_VALUE)
+        return response
 
     return wrapped
 
@@ -70,8 +86,8 @@ def routes() -> list[Route]:
     instance = series + "/instances/{instance}"
     get, post, delete_ = ["GET"], ["POST"], ["DELETE"]
     table = [
-        Route(v + "/studies", endpoint(stow.stow, write=True), methods=post),
-        Route(study, endpoint(stow.stow, write=True), methods=post),
+        Route(v + "/studies", endpoint(stow.stow, write=True, before_role=stow.check_accept), methods=post),
+        Route(study, endpoint(stow.stow, write=True, before_role=stow.check_accept), methods=post),
         Route(v + "/studies", endpoint(_qido("study")), methods=get),
         Route(v + "/series", endpoint(_qido("series")), methods=get),
         Route(v + "/instances", endpoint(_qido("instance")), methods=get),

@@ -271,10 +271,14 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
     return DicomJSONResponse(body, status_code=status)
 
 
-async def stow(request: Request, study_uid: str | None = None) -> Response:
-    """Handle ``POST /studies`` and ``POST /studies/{study}`` (the study UID already validated)."""
+def check_accept(request: Request) -> None:
+    """STOW's AcceptContentFilter (an action filter, so before the role check in the handler): 406."""
     if not accepts_dicom_json(request.headers.get("accept")):
         raise not_acceptable()
+
+
+async def stow(request: Request, study_uid: str | None = None) -> Response:
+    """Handle ``POST /studies`` and ``POST /studies/{study}`` (Accept and study UID already checked)."""
     header = request.headers.get("content-type")
     media, params = parse_content_type(header)
     store: Store = request.app.state.store

@@ -13,7 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from .accept import accepts_dicom_json
 from .errors import DicomError, not_acceptable, not_found
 from .negotiation import ORIGINAL, negotiate
-from .responses import DICOM_JSON, iter_file, multipart_response
+from .responses import DICOM_JSON_UTF8, iter_file, multipart_response
 from .storage import Store, instance_filter
 
 NOT_FOUND = {
@@ -89,8 +89,10 @@ async def metadata(request: Request, study_uid: str, series_uid: str | None = No
         etag = str(rows[0]["watermark"])
     else:
         etag = f"{max(r['watermark'] for r in rows)}-{len(rows)}"
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None and etag in (v.strip().strip('"') for v in if_none_match.split(",")):
-        return Response(status_code=304, headers={"ETag": etag})
+    # RetrieveMetadataService.IsCacheValid: the whole header equals the ETag (ignoring case); no list,
+    # no quotes, no W/. MetadataResult sends no ETag with the 304.
+    if_none_match = ", ".join(request.headers.getlist("if-none-match"))
+    if if_none_match and if_none_match.lower() == etag.lower():
+        return Response(status_code=304)
     body = "[" + ",".join(r["metadata"] for r in rows) + "]"
-    return Response(body.encode("utf-8"), media_type=DICOM_JSON, headers={"ETag": etag})
+    return Response(body.encode("utf-8"), media_type=DICOM_JSON_UTF8, headers={"ETag": etag})

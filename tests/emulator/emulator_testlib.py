@@ -17,6 +17,7 @@ from mock_server.launcher import Emulator
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 MULTIFRAME_GRAY = "1.2.840.10008.5.1.4.1.1.7.3"
 DICOM_JSON = "application/dicom+json"
+DICOM_JSON_UTF8 = "application/dicom+json; charset=utf-8"  # the Content-Type of Azure's JSON answers
 PLAIN = "text/plain; charset=utf-8"
 
 

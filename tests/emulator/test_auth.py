@@ -132,7 +132,7 @@ def test_token_command_prints_an_accepted_token(emulator):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/studies", "/v3/studies", "/v1.0-prerelease/studies", "/", "/v2",
+@pytest.mark.parametrize("path", ["/studies", "/v3/studies", "/v1.1/studies", "/v2.0-beta/studies", "/", "/v2",
                                   "/v2/no-such-route", "/studies/1.2.3/metadata"])
 def test_unknown_version_or_route_is_404_with_empty_body(emulator_client, emulator, path):
     response = emulator_client.get(emulator.root_url + path, headers={"Accept": DICOM_JSON})

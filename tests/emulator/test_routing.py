@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from emulator_testlib import DICOM_JSON, PLAIN, build_instance, invalid_uid_text, multipart, raw_request
+from emulator_testlib import (
+    DICOM_JSON, DICOM_JSON_UTF8, PLAIN, build_instance, invalid_uid_text, multipart, raw_request,
+)
 
 
 def base_path(emulator, version: str = "v2") -> str:
@@ -38,7 +40,7 @@ def test_literal_segments_match_whatever_their_case(emulator, stored):
     path = f"/V2/Studies/{inst.study}/SERIES/{inst.series}/Instances/{inst.sop}/MetaData"
     status, headers, body = raw_request(emulator, "GET", path, {"Accept": DICOM_JSON})
     assert status == 200
-    assert headers["content-type"] == DICOM_JSON
+    assert headers["content-type"] == DICOM_JSON_UTF8
     assert json.loads(body)[0]["00080018"]["Value"] == [inst.sop]
 
 

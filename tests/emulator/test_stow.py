@@ -7,7 +7,8 @@ import pytest
 from pydicom.uid import ImplicitVRLittleEndian
 
 from emulator_testlib import (
-    DICOM_JSON, PLAIN, build_instance, invalid_uid_text, multipart, new_uid, send, session_for, stow,
+    DICOM_JSON, DICOM_JSON_UTF8, PLAIN, build_instance, invalid_uid_text, multipart, new_uid, send, session_for,
+    stow,
 )
 
 # StoreValidationResultBuilder: ErrorMessageFormat "DICOM{0}: {1} - {2}" with fo-dicom's lower-case tag text.
@@ -40,7 +41,7 @@ def test_multipart_store_is_200_with_referenced_sop_sequence(emulator_client):
     a, b = build_instance(), build_instance()
     response = stow(emulator_client, [a.data, b.data])
     assert response.status_code == 200
-    assert response.headers["Content-Type"] == DICOM_JSON
+    assert response.headers["Content-Type"] == DICOM_JSON_UTF8
     assert response.json() == {"00081199": {"vr": "SQ", "Value": [success_item(emulator_client, a),
                                                                   success_item(emulator_client, b)]}}
     assert exists(emulator_client, a) and exists(emulator_client, b)
@@ -115,7 +116,7 @@ def test_duplicate_is_409_with_45070(emulator_client):
     assert stow(emulator_client, [inst.data]).status_code == 200
     response = stow(emulator_client, [inst.data])
     assert response.status_code == 409
-    assert response.headers["Content-Type"] == DICOM_JSON
+    assert response.headers["Content-Type"] == DICOM_JSON_UTF8
     assert response.json() == {"00081198": {"vr": "SQ", "Value": [{
         "00081150": {"vr": "UI", "Value": [inst.sop_class]},
         "00081155": {"vr": "UI", "Value": [inst.sop]},
@@ -269,7 +270,7 @@ def test_acceptable_accept_headers(emulator_client, accept):
     inst = build_instance()
     response = stow(emulator_client, [inst.data], Accept=accept)
     assert response.status_code == 200
-    assert response.headers["Content-Type"] == DICOM_JSON
+    assert response.headers["Content-Type"] == DICOM_JSON_UTF8
 
 
 @pytest.mark.parametrize("accept", [None, "", "application/dicom", "text/html",
