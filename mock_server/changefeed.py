@@ -114,7 +114,8 @@ def _entry(row: sqlite3.Row, include_metadata: bool) -> dict:
         "timestamp": row["timestamp"],
         "state": state,
     }
-    if include_metadata and state == "Current" and row["metadata"] is not None:
+    # ChangeFeedService adds the current version's metadata whenever one exists: Current and Replaced.
+    if include_metadata and state != "Deleted" and row["metadata"] is not None:
         entry["metadata"] = json.loads(row["metadata"])
     return entry
 
