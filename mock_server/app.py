@@ -86,8 +86,8 @@ def routes() -> list[Route]:
     instance = series + "/instances/{instance}"
     get, post, delete_ = ["GET"], ["POST"], ["DELETE"]
     table = [
-        Route(v + "/studies", endpoint(stow.stow, write=True, before_role=stow.check_accept), methods=post),
-        Route(study, endpoint(stow.stow, write=True, before_role=stow.check_accept), methods=post),
+        Route(v + "/studies", endpoint(stow.stow, write=True, before_role=stow.check_filters), methods=post),
+        Route(study, endpoint(stow.stow, write=True, before_role=stow.check_filters), methods=post),
         Route(v + "/studies", endpoint(_qido("study")), methods=get),
         Route(v + "/series", endpoint(_qido("series")), methods=get),
         Route(v + "/instances", endpoint(_qido("instance")), methods=get),

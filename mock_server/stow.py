@@ -271,8 +271,19 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
     return DicomJSONResponse(body, status_code=status)
 
 
-def check_accept(request: Request) -> None:
-    """STOW's AcceptContentFilter (an action filter, so before the role check in the handler): 406."""
+_CONSUMES = ("application/dicom", "multipart/related")
+
+
+def check_filters(request: Request) -> None:
+    """StoreController's filters, which run before the role check in the handler.
+
+    ``[Consumes("application/dicom", "multipart/related")]`` (a resource filter) answers any other
+    Content-Type with 415 and an empty body; a request without one goes on. Then the
+    AcceptContentFilter (an action filter): 406 unless Accept matches application/dicom+json.
+    """
+    header = request.headers.get("content-type")
+    if header is not None and header.split(";", 1)[0].strip().lower() not in _CONSUMES:
+        raise DicomError(415)
     if not accepts_dicom_json(request.headers.get("accept")):
         raise not_acceptable()
 
@@ -288,7 +299,9 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
         if media == "multipart/related":
             boundary = params.get("boundary")
             if not boundary:
-                raise unsupported(header or "")
+                # AspNetCoreMultipartReader: DicomApiResource.InvalidMultipartContentType
+                raise DicomError(415, f"The content type '{header}' is either not multipart or is missing "
+                                      "boundary.")
             if "start" in params:
                 raise bad_request("The start parameter in multipart/related request is not supported.")
             await spool_multipart(request, store, boundary, params.get("type"), limit, paths)

@@ -95,10 +95,14 @@ def test_reader_can_read_but_not_store_or_delete(reader_client, stored):
 
 
 def test_reader_cannot_store_even_with_bad_body(reader_client):
-    # Authorization is decided before the body is looked at.
+    # The role is decided before the body is read, but after [Consumes] (415) and the Accept filter (406).
     response = reader_client.post(f"{reader_client.base}/studies", data=b"junk",
-                                  headers={"Content-Type": "text/plain", "Accept": DICOM_JSON})
+                                  headers={"Content-Type": "application/dicom", "Accept": DICOM_JSON})
     assert response.status_code == 403
+    response = reader_client.post(f"{reader_client.base}/studies", data=b"junk",
+                                  headers={"Content-Type": "text/plain", "Accept": "text/html"})
+    assert response.status_code == 415
+    assert response.content == b""
 
 
 def test_token_without_dicom_role_is_403(emulator):
