@@ -95,6 +95,49 @@ def _value_problem(vr: str, value: str) -> str | None:
     return None
 
 
+_CONTROL_EXCEPT_ESC = re.compile(r"[\x00-\x1a\x1c-\x1f]")
+
+
+def _minimum_problem(vr: str, value: str) -> str | None:
+    """Azure's ElementMinimumValidator on the first value (the check of core and, in v1, indexed
+    attributes): the ValidationErrorCode message, or None."""
+    first = value.split("\\")[0].rstrip("\0").rstrip(" ")
+    if not first:
+        return None
+    if vr == "DA":
+        try:
+            if not _DA.match(first.strip(" ")):
+                raise ValueError(first)
+            text = first.strip(" ")
+            date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            return "Value cannot be parsed as a valid date."
+        return None
+    if vr == "PN":
+        groups = first.split("=")
+        if len(groups) > 3:
+            return "Value contains more than 3 groups."
+        for group in groups:
+            if len(group) > 64:
+                return "One or more group of person name exceeds maxium length of 64."
+            if _CONTROL_EXCEPT_ESC.search(group):
+                return "Value contains invalid character."
+        if any(len(g.split("^")) > 5 for g in groups):
+            return "Value contains more than 5 components."
+        return None
+    if len(first) > _MAX_LEN[vr]:
+        return f"Value length exceeds maximum length of {_MAX_LEN[vr]}."
+    if vr == "LO" and _CONTROL_EXCEPT_ESC.search(first):
+        return "Value contains invalid character."
+    return None
+
+
+def _element_failure(keyword: str, vr: str, message: str) -> str:
+    """ElementValidationException as StoreValidationResultBuilder formats it."""
+    return (f"DICOM100: {_tag_text(Tag(keyword))} - Dicom element '{keyword}' failed validation for VR '{vr}': "
+            f"{message}")
+
+
 def _raw_text(ds: Dataset, keyword: str) -> str | None:
     """An element's value as text (None if absent) without pydicom's own VR conversion."""
     elem = ds.get_item(Tag(keyword), keep_deferred=True)
@@ -171,9 +214,14 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
             return fail(f"DICOM100: {tag} - Dicom element '{keyword}' failed validation for VR 'UI': "
                         f"DICOM UID is invalid.")
     patient_id = _raw_text(ds, "PatientID")
+    pid_tag = _tag_text(Tag("PatientID"))
+    missing_pid = f"DICOM100: {pid_tag} - The required tag '{pid_tag}' is missing."
     if patient_id is None or (api_version == 1 and not patient_id.strip()):
-        tag = _tag_text(Tag("PatientID"))
-        return fail(f"DICOM100: {tag} - The required tag '{tag}' is missing.")
+        return fail(missing_pid)
+    # PatientID is a required core tag: the minimum validator's error fails the instance (409) in v1 and v2.
+    pid_problem = _minimum_problem("LO", patient_id)
+    if pid_problem:
+        return fail(_element_failure("PatientID", "LO", pid_problem))
     if path_study is not None and uids["StudyInstanceUID"].lower() != path_study.lower():
         # StoreValidationResultBuilder formats it as every tag error: ErrorMessageFormat, DICOM100.
         return fail(f"DICOM100: {_tag_text(Tag('StudyInstanceUID'))} - The StudyInstanceUid in the payload does not "
@@ -181,15 +229,25 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
 
     comments: list[str] = []
     dropped = set()
+    if api_version >= 2 and not patient_id.strip():
+        # ValidateStringItemWithLeniency: a blank PatientID is a warning in v2, and it is dropped.
+        comments.append(missing_pid)
+        dropped.add(Tag("PatientID"))
     for keyword, vr in _INDEXED.items():
         text = _raw_text(ds, keyword)
-        problem = _value_problem(vr, text) if text else None
+        if not text or keyword == "PatientID":
+            continue
+        if api_version == 1:
+            # v1 validates the indexed attributes with the minimum validator; any error fails the instance.
+            problem = _minimum_problem(vr, text)
+            if problem:
+                return fail(_element_failure(keyword, vr, problem))
+            continue
+        problem = _value_problem(vr, text)
         if problem:
-            comment = (f'DICOM100: {_tag_text(Tag(keyword))} - Content "{text}" does not validate VR {vr}: '
-                       f"{problem}")
-            if api_version == 1 or keyword == "PatientID":
-                return fail(comment)
-            comments.append(comment)
+            # v2: fo-dicom's own validation, a warning; the attribute is dropped from the metadata.
+            comments.append(f'DICOM100: {_tag_text(Tag(keyword))} - Content "{text}" does not validate VR {vr}: '
+                            f"{problem}")
             dropped.add(Tag(keyword))
     try:
         metadata, bad = dataset_json(ds, dropped)

@@ -214,7 +214,15 @@ def test_invalid_uid_in_file_is_409(emulator_client):
 
 def test_v2_empty_patient_id_is_accepted_v1_rejects_it(emulator_client, v1_client):
     inst = build_instance(PatientID="")
-    assert stow(emulator_client, [inst.data]).status_code == 200
+    response = stow(emulator_client, [inst.data])
+    # ValidateStringItemWithLeniency: a warning (202, WarningReason 1), and PatientID is left out of the metadata.
+    assert response.status_code == 202
+    item = response.json()["00081199"]["Value"][0]
+    assert item["00081196"] == {"vr": "US", "Value": [1]}
+    assert item["00741048"]["Value"] == [
+        {"00000902": {"vr": "LO", "Value": ["DICOM100: (0010,0020) - The required tag '(0010,0020)' is missing."]}}]
+    metadata = emulator_client.get(f"{emulator_client.base}/{inst.path}/metadata", headers={"Accept": DICOM_JSON})
+    assert "00100020" not in metadata.json()[0]
     inst = build_instance(PatientID="")
     response = stow(v1_client, [inst.data])
     assert response.status_code == 409
@@ -241,7 +249,22 @@ def test_v1_invalid_indexed_attribute_fails_the_instance(v1_client):
     assert response.status_code == 409
     item = response.json()["00081198"]["Value"][0]
     assert item["00081197"] == {"vr": "US", "Value": [43264]}
-    assert "does not validate VR DA" in item["00741048"]["Value"][0]["00000902"]["Value"][0]
+    # v1 checks indexed attributes with Azure's minimum validator (ElementValidationException).
+    assert item["00741048"]["Value"] == [{"00000902": {"vr": "LO", "Value": [
+        "DICOM100: (0008,0020) - Dicom element 'StudyDate' failed validation for VR 'DA': Value cannot be parsed "
+        "as a valid date."]}}]
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_a_control_character_in_patient_id_fails_the_instance(emulator_client, v1_client, version):
+    client = v1_client if version == "v1" else emulator_client
+    inst = build_instance(PatientID="SYN\x01ID")
+    response = stow(client, [inst.data])
+    assert response.status_code == 409  # a required core tag: an error, not a warning, in v2 too
+    item = response.json()["00081198"]["Value"][0]
+    assert item["00741048"]["Value"] == [{"00000902": {"vr": "LO", "Value": [
+        "DICOM100: (0010,0020) - Dicom element 'PatientID' failed validation for VR 'LO': Value contains "
+        "invalid character."]}}]
 
 
 def test_v1_success_items_have_no_failed_attributes_sequence(v1_client):
