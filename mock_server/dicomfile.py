@@ -42,6 +42,7 @@ class Failure:
     sop_class_uid: str | None = None
     sop_uid: str | None = None
     comments: list[str] = field(default_factory=list)
+    multi_valued: bool = False  # an indexed attribute had several values (Azure's Warning: 299)
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Accepted:
     staged: StagedInstance
     warning_reasons: list[int] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+    multi_valued: bool = False
 
 
 # Attributes Azure indexes for QIDO; invalid values fail the instance in v1 and are dropped in v2.
@@ -203,8 +205,13 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
     sop_class = uids["SOPClassUID"] if is_valid_uid(uids["SOPClassUID"]) else None
     sop_uid = uids["SOPInstanceUID"] if is_valid_uid(uids["SOPInstanceUID"]) else None
 
+    # IndexedDicomTagHasMultipleValues: ValidateDicomTag notes a multi-valued attribute it checks, the
+    # indexed ones in v1, the required core tags in v2 (PatientID; a multi-valued UID fails anyway).
+    checked = ("PatientID",) if api_version >= 2 else tuple(_INDEXED)
+    multi = any("\\" in (_raw_text(ds, k) or "") for k in checked)
+
     def fail(comment: str) -> Failure:
-        return Failure(VALIDATION_FAILURE, sop_class, sop_uid, [comment])
+        return Failure(VALIDATION_FAILURE, sop_class, sop_uid, [comment], multi_valued=multi)
 
     for keyword, value in uids.items():
         tag = _tag_text(Tag(keyword))
@@ -275,4 +282,4 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
         study_uid=uids["StudyInstanceUID"], series_uid=uids["SeriesInstanceUID"], sop_uid=uids["SOPInstanceUID"],
         sop_class_uid=uids["SOPClassUID"], transfer_syntax=transfer_syntax, temp_path=path, file_size=size,
         frame_count=_frame_count(ds), metadata=compact_json(metadata))
-    return Accepted(staged, warnings, comments)
+    return Accepted(staged, warnings, comments, multi_valued=multi)

@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 from python_multipart.exceptions import MultipartParseError
@@ -224,11 +225,13 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
     succeeded: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     any_warning = False
+    multi_valued = False
     for path in paths:
         try:
             result = inspect_file(path, api_version, path_study)
         except OSError:
             result = Failure(PROCESSING_FAILURE)
+        multi_valued = multi_valued or result.multi_valued
         if isinstance(result, Failure):
             failed.append(_failure_item(result))
             continue
@@ -268,7 +271,15 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
         status = 202
     else:
         status = 200
-    return DicomJSONResponse(body, status_code=status)
+    headers = {}
+    if multi_valued:
+        # StoreController: Warning "299 {host}: \"{DicomCoreResource.IndexedDicomTagHasMultipleValues}\"",
+        # the host being Request.Host.Host followed by a colon (GetHost(dicomStandards: true)).
+        host = urlsplit(base_url).hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        headers["Warning"] = (f'299 {host}: "One or more indexed Dicom tag(s) have multiple values, only first '
+                              'value is indexed."')
+    return DicomJSONResponse(body, status_code=status, headers=headers)
 
 
 _CONSUMES = ("application/dicom", "multipart/related")

@@ -255,6 +255,24 @@ def test_v1_invalid_indexed_attribute_fails_the_instance(v1_client):
         "as a valid date."]}}]
 
 
+MULTI_VALUED_WARNING = ('299 127.0.0.1: "One or more indexed Dicom tag(s) have multiple values, only first value '
+                        'is indexed."')
+
+
+def test_multi_valued_indexed_attributes_get_a_warning_header(emulator_client, v1_client):
+    # v1 checks every indexed attribute, v2 only the required core tags (PatientID).
+    response = stow(v1_client, [build_instance(PatientName="Doe^John\\Roe^Jane").data])
+    assert response.status_code == 200
+    assert response.headers["Warning"] == MULTI_VALUED_WARNING
+    response = stow(emulator_client, [build_instance(PatientName="Doe^John\\Roe^Jane").data])
+    assert response.status_code == 200
+    assert "Warning" not in response.headers
+    response = stow(emulator_client, [build_instance(PatientID="SYN-1\\SYN-2").data])
+    assert response.status_code == 200
+    assert response.headers["Warning"] == MULTI_VALUED_WARNING
+    assert "Warning" not in stow(emulator_client, [build_instance().data]).headers
+
+
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_a_control_character_in_patient_id_fails_the_instance(emulator_client, v1_client, version):
     client = v1_client if version == "v1" else emulator_client
