@@ -101,6 +101,11 @@ def build_instance(study: str | None = None, series: str | None = None, sop: str
                     frame_bytes)
 
 
+def as_stored(data: bytes) -> bytes:
+    """What the emulator returns for an uploaded file: the same bytes with the preamble zeroed."""
+    return b"\0" * 128 + data[128:]
+
+
 def multipart(parts: list[bytes], boundary: str | None = None, part_type: str | None = "application/dicom",
               outer_type: str | None = "application/dicom") -> tuple[bytes, str]:
     """A multipart/related body (built by hand, so tests control every byte)."""

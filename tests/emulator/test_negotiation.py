@@ -4,16 +4,12 @@
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian, JPEGBaseline8Bit
 
-from emulator_testlib import PLAIN, build_instance, read_multipart, send, stow
+from emulator_testlib import PLAIN, as_stored, build_instance, read_multipart, send, stow
 
 EXPLICIT = "1.2.840.10008.1.2.1"
 NOT_ACCEPTABLE = "The request headers are not acceptable"
 DICOM_ANY = 'multipart/related; type="application/dicom"; transfer-syntax=*'
 DICOM_DEFAULT = 'multipart/related; type="application/dicom"'
-
-
-def as_stored(data: bytes) -> bytes:
-    return b"\0" * 128 + data[128:]
 
 
 def multi_instance_406(syntax: str) -> str:

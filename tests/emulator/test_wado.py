@@ -3,15 +3,10 @@
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian
 
-from emulator_testlib import PLAIN, build_instance, invalid_uid_text, read_multipart, send, stow
+from emulator_testlib import PLAIN, as_stored, build_instance, invalid_uid_text, read_multipart, send, stow
 
 EXPLICIT = "1.2.840.10008.1.2.1"
 ANY_TS = 'multipart/related; type="application/dicom"; transfer-syntax=*'
-
-
-def as_stored(data: bytes) -> bytes:
-    """What the emulator returns for an uploaded file: the same bytes with the preamble zeroed."""
-    return b"\0" * 128 + data[128:]
 
 
 @pytest.fixture
