@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pydicom
 from pydicom.dataelem import RawDataElement
+from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
@@ -134,13 +135,44 @@ def _minimum_problem(vr: str, value: str) -> str | None:
     return None
 
 
+_CHECKED_VRS = frozenset({"DA", "CS", "SH", "LO", "PN"})
+_INDEXED_TAGS = frozenset(Tag(k) for k in _INDEXED)
+
+
+def _other_element_warnings(ds: Dataset, dropped: set) -> list[str]:
+    """v2's GenerateValidationWarnings for the other top-level elements: fo-dicom's validation of
+    each, a warning and the element dropped when it fails. The emulator checks the VRs it knows
+    (DA, CS, SH, LO, PN); sequence items are not looked into."""
+    comments = []
+    for tag in sorted(ds.keys()):
+        if tag in _INDEXED_TAGS or tag in dropped or tag.group == 0x0002:
+            continue
+        elem = ds.get_item(tag, keep_deferred=True)
+        vr = getattr(elem, "VR", None)
+        if vr is None or vr not in _CHECKED_VRS:
+            try:
+                vr = vr or dictionary_VR(tag)
+            except KeyError:
+                continue
+            if vr not in _CHECKED_VRS:
+                continue
+        text = _raw_text(ds, tag)
+        problem = _value_problem(vr, text) if text else None
+        if problem:
+            # fo-dicom's GetString drops the trailing padding before validating and quoting the value.
+            comments.append(f'DICOM100: {_tag_text(tag)} - Content "{text.rstrip(" ")}" does not validate VR '
+                            f"{vr}: {problem}")
+            dropped.add(tag)
+    return comments
+
+
 def _element_failure(keyword: str, vr: str, message: str) -> str:
     """ElementValidationException as StoreValidationResultBuilder formats it."""
     return (f"DICOM100: {_tag_text(Tag(keyword))} - Dicom element '{keyword}' failed validation for VR '{vr}': "
             f"{message}")
 
 
-def _raw_text(ds: Dataset, keyword: str) -> str | None:
+def _raw_text(ds: Dataset, keyword: str | int) -> str | None:
     """An element's value as text (None if absent) without pydicom's own VR conversion."""
     elem = ds.get_item(Tag(keyword), keep_deferred=True)
     if elem is None:
@@ -253,9 +285,11 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
         problem = _value_problem(vr, text)
         if problem:
             # v2: fo-dicom's own validation, a warning; the attribute is dropped from the metadata.
-            comments.append(f'DICOM100: {_tag_text(Tag(keyword))} - Content "{text}" does not validate VR {vr}: '
-                            f"{problem}")
+            comments.append(f'DICOM100: {_tag_text(Tag(keyword))} - Content "{text.rstrip(" ")}" does not validate '
+                            f"VR {vr}: {problem}")
             dropped.add(Tag(keyword))
+    if api_version >= 2:
+        comments += _other_element_warnings(ds, dropped)
     try:
         metadata, bad = dataset_json(ds, dropped)
     except Exception:  # noqa: BLE001

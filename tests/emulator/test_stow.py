@@ -243,6 +243,27 @@ def test_v2_invalid_indexed_attribute_is_202_warning_and_dropped(emulator_client
     assert metadata["00100020"] == {"vr": "LO", "Value": ["SYN-1"]}
 
 
+def test_v2_invalid_other_attribute_is_202_warning_and_dropped_v1_stores_it(emulator_client, v1_client):
+    # GenerateValidationWarnings validates every element in v2; v1 looks at indexed attributes only.
+    inst = build_instance(ConversionType="wsd-lower", ContentDate="2024-01-01")
+    response = stow(emulator_client, [inst.data])
+    assert response.status_code == 202
+    item = response.json()["00081199"]["Value"][0]
+    assert item["00081196"] == {"vr": "US", "Value": [1]}
+    assert [c["00000902"]["Value"][0] for c in item["00741048"]["Value"]] == [
+        'DICOM100: (0008,0023) - Content "2024-01-01" does not validate VR DA: one of the date values does not '
+        "match the pattern YYYYMMDD",
+        'DICOM100: (0008,0064) - Content "wsd-lower" does not validate VR CS: value contains invalid character',
+    ]
+    metadata = emulator_client.get(f"{emulator_client.base}/{inst.path}/metadata", headers={"Accept": DICOM_JSON})
+    assert "00080064" not in metadata.json()[0] and "00080023" not in metadata.json()[0]
+    v1_inst = build_instance(ConversionType="wsd-lower")
+    response = stow(v1_client, [v1_inst.data])
+    assert response.status_code == 200
+    metadata = v1_client.get(f"{v1_client.base}/{v1_inst.path}/metadata", headers={"Accept": DICOM_JSON})
+    assert metadata.json()[0]["00080064"] == {"vr": "CS", "Value": ["wsd-lower"]}
+
+
 def test_v1_invalid_indexed_attribute_fails_the_instance(v1_client):
     inst = build_instance(StudyDate="2024-01-01")
     response = stow(v1_client, [inst.data])
