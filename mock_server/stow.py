@@ -124,7 +124,8 @@ async def _body_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
         async for chunk in request.stream():
             received += len(chunk)
             if received > limit:
-                raise DicomError(413, f"The request exceeded the allowed limit of {limit} bytes.")  # RequestLengthLimitExceeded
+                # DicomCoreResource.RequestLengthLimitExceeded
+                raise DicomError(413, f"The request exceeded the allowed limit of {limit} bytes.")
             if chunk:
                 yield chunk
     except ClientDisconnect:

@@ -79,7 +79,8 @@ def invalid(key: str, detail: str) -> str:
 
 
 def not_valid(key: str, raw: str) -> str:
-    return invalid(key, f"The value '{raw}' is not valid for {key}." if raw.strip() else f"The value '{raw}' is invalid.")
+    detail = f"The value '{raw}' is not valid for {key}." if raw.strip() else f"The value '{raw}' is invalid."
+    return invalid(key, detail)
 
 
 LONG_MAX_TEXT = "9.223372036854776E+18"  # RangeAttribute(0, long.MaxValue) prints its double bound

@@ -22,7 +22,8 @@ def test_answers_of_a_matched_action_report_the_supported_versions(emulator_clie
     base = emulator_client.base
     for response in (emulator_client.get(f"{base}/changefeed"),  # 200
                      emulator_client.get(f"{base}/studies", params={"limit": "0"}),  # 400
-                     emulator_client.get(f"{base}/studies/1.2.3/metadata", headers={"Accept": "application/dicom+json"}),
+                     emulator_client.get(f"{base}/studies/1.2.3/metadata",  # 404
+                                         headers={"Accept": "application/dicom+json"}),
                      reader_client.delete(f"{base}/studies/1.2.3")):  # 403
         assert response.headers["api-supported-versions"] == SUPPORTED, response.status_code
         assert "api-deprecated-versions" not in response.headers

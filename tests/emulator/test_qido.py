@@ -422,7 +422,8 @@ def test_no_match_is_204(emulator_client, data):
 # --- bad parameters --------------------------------------------------------------------------------
 
 def test_unknown_parameter_is_400(emulator_client, data):
-    assert bad(get(emulator_client, "studies", {"PatientID": data.pid, "Colour": "blue"})) == unknown_parameter("Colour")
+    response = get(emulator_client, "studies", {"PatientID": data.pid, "Colour": "blue"})
+    assert bad(response) == unknown_parameter("Colour")
 
 
 def test_attribute_keywords_are_case_sensitive(emulator_client, data):
@@ -440,7 +441,8 @@ def test_reserved_parameter_names_are_case_insensitive(emulator_client, data):
 
 def test_repeated_attribute_is_400(emulator_client, data):
     assert bad(get(emulator_client, "studies", [("PatientID", data.pid), ("PatientID", data.pid)])) == (
-        "Invalid QIDO-RS query. Duplicate AttributeId 'PatientID'. Each attribute is only allowed to be specified once.")
+        "Invalid QIDO-RS query. Duplicate AttributeId 'PatientID'. Each attribute is only allowed to be specified "
+        "once.")
 
 
 def test_keyword_and_tag_of_the_same_attribute_is_400(emulator_client, data):

@@ -63,7 +63,8 @@ QUALITY_RANGE = "Image quality must be between 1 and 100 inclusive"  # DicomCore
     ("", "The query parameter 'quality' is invalid. The value '' is invalid."),
     ("%C2%B2", "The query parameter 'quality' is invalid. The value '\u00b2' is not valid for quality."),
     ("%D9%A1", "The query parameter 'quality' is invalid. The value '\u0661' is not valid for quality."),
-    ("%EF%BC%95%EF%BC%90", "The query parameter 'quality' is invalid. The value '\uff15\uff10' is not valid for quality."),
+    ("%EF%BC%95%EF%BC%90",
+     "The query parameter 'quality' is invalid. The value '\uff15\uff10' is not valid for quality."),
 ])
 def test_bad_quality_is_400(emulator_client, multiframe, quality, message):
     response = fetch(emulator_client, rendered_url(emulator_client, multiframe) + f"?quality={quality}", "image/jpeg")
