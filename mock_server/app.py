@@ -49,7 +49,8 @@ def endpoint(handler: Handler, write: bool = False,
         if version is None:
             return Response(status_code=404)  # Azure: unknown API versions have no route
         request.state.api_version = version
-        # Azure's RetrieveURL keeps the version segment as requested (e.g. v1.0-prerelease).
+        # RetrieveURL keeps the version segment as requested (e.g. v1.0-prerelease); assumed from Azure's
+        # UrlResolver, which builds it from the request's route values.
         request.state.base_url = f"{str(request.base_url).rstrip('/')}/{segment.lower()}"
         principal = authenticate(request.headers.get("authorization"), request.app.state.secret)
         try:
