@@ -13,6 +13,8 @@ import uvicorn
 
 from . import BANNER, DEFAULT_DATA_DIR, DEFAULT_PORT
 from .app import DEFAULT_MAX_REQUEST_BYTES, create_app
+from .cors import ENV_VAR as CORS_ENV_VAR
+from .cors import CorsPolicy, origins_from
 from .storage import Store
 from .tokens import CLAIM_SHAPES, ROLES, load_secret, make_token
 
@@ -59,7 +61,8 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
         yield
 
 
-def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_bytes: int) -> None:
+def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_bytes: int,
+          cors_origins: list[str] | None = None) -> None:
     """Run the emulator in the foreground until interrupted."""
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -76,7 +79,7 @@ def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_byt
             stack.enter_context(_exclusive(data_dir))
         store = Store(storage_dir)
         stack.callback(store.close)
-        app = create_app(store, secret, max_request_bytes)
+        app = create_app(store, secret, max_request_bytes, CorsPolicy(origins=origins_from(cors_origins)))
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                 lifespan="off", timeout_graceful_shutdown=5,
                                 server_header=False)  # Azure names no server software
@@ -109,8 +112,12 @@ def main(argv: list[str] | None = None) -> None:
                         help="keep instances only until the emulator stops (tokens still use --data-dir)")
     parser.add_argument("--max-request-size", type=int, default=DEFAULT_MAX_REQUEST_BYTES, metavar="BYTES",
                         help="largest STOW request body accepted (413 above it)")
+    parser.add_argument("--cors-origin", action="append", metavar="ORIGIN", dest="cors_origins",
+                        help="a browser origin allowed by CORS (repeatable; `scheme://host:*` allows any port; "
+                             "`*` any origin; `none` switches CORS off). Default: $" + CORS_ENV_VAR
+                             + ", else http://localhost:* and http://127.0.0.1:*")
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.data_dir, args.in_memory, args.max_request_size)
+    serve(args.host, args.port, args.data_dir, args.in_memory, args.max_request_size, args.cors_origins)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ filter for JSON responses."""
 import re
 from dataclasses import dataclass, field
 
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# A parameter value: a token, plus "/" — ASP.NET Core parses an unquoted ``type=application/octet-stream``
+# (MediaTypeHeaderValueExtensionsTests.GivenMultiPartRelatedHeaderWithNoQuotesOnType…, "used by OHIF viewer").
+_VALUE = re.compile(r"^[!#$%&'*+./^_`|~0-9A-Za-z-]+$")
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,8 @@ def parse_accept(header: str | None) -> list[MediaRange] | None:
             name, value = (x.strip() for x in piece.split("=", 1))
             if len(value) >= 2 and value[0] == value[-1] == '"':
                 value = value[1:-1]
-            elif not _TOKEN.match(value):
-                # Like .NET's MediaTypeHeaderValue: an unquoted "/" makes the whole header invalid.
-                return None
+            elif not _VALUE.match(value):
+                return None  # like ASP.NET Core, one invalid range makes the whole header invalid
             params[name.lower()] = value
         ranges.append(MediaRange(media_type, params))
     return ranges

@@ -11,25 +11,31 @@ from starlette.routing import Match, Route
 
 from . import changefeed, delete, frames, qido, stow, wado
 from .auth import authenticate, authorize
+from .cors import Cors, CorsPolicy
 from .errors import DicomError, error_response
 from .paths import AspNetPaths
 from .storage import Store
 from .uids import check_uid
+from .versions import SUPPORTED_HEADER, SUPPORTED_VALUE, api_version
 
-VERSIONS = {"v1": 1, "v2": 2}
 DEFAULT_MAX_REQUEST_BYTES = 2 * 1024**3  # Azure's 2 GB STOW limit
 
 Handler = Callable[..., Awaitable[Response]]
 # Route parameter -> (handler keyword, attribute named in the 400 for a bad UID).
 _PATH_UIDS = {
-    "study": ("study_uid", "StudyInstanceUID"),
-    "series": ("series_uid", "SeriesInstanceUID"),
-    "instance": ("sop_uid", "SOPInstanceUID"),
+    "study": ("study_uid", "StudyInstanceUid"),
+    "series": ("series_uid", "SeriesInstanceUid"),
+    "instance": ("sop_uid", "SopInstanceUid"),
 }
 
 
-def endpoint(handler: Handler, write: bool = False) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(handler: Handler, write: bool = False,
+             before_role: Callable[[Request], None] | None = None) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a handler: API version, base URL, authentication, authorization and path-UID checks.
+
+    Azure checks the role in the handler, after its action filters: ``before_role`` runs such a filter
+    (STOW's Accept filter) between authentication and the role check. Every answer after
+    authentication carries ``api-supported-versions``.
 
     The handler is called with the request and the validated study/series/instance UIDs (as keyword
     arguments ``study_uid``, ``series_uid``, ``sop_uid`` when the route has them) plus any other
@@ -38,18 +44,30 @@ def endpoint(handler: Handler, write: bool = False) -> Callable[[Request], Await
 
     async def wrapped(request: Request) -> Response:
         params = dict(request.path_params)
-        version = VERSIONS.get(params.pop("version"))
+        segment = params.pop("version")
+        version = api_version(segment)
         if version is None:
             return Response(status_code=404)  # Azure: unknown API versions have no route
         request.state.api_version = version
-        request.state.base_url = f"{str(request.base_url).rstrip('/')}/v{version}"
-        authorize(authenticate(request.headers.get("authorization"), request.app.state.secret), write)
-        kwargs = {}
-        for key, (keyword, name) in _PATH_UIDS.items():
-            if key in params:
-                kwargs[keyword] = check_uid(params.pop(key), name)
-        kwargs.update(params)
-        return await handler(request, **kwargs)
+        # RetrieveURL keeps the version segment as requested (e.g. v1.0-prerelease); assumed from Azure's
+        # UrlResolver, which builds it from the request's route values.
+        request.state.base_url = f"{str(request.base_url).rstrip('/')}/{segment.lower()}"
+        principal = authenticate(request.headers.get("authorization"), request.app.state.secret)
+        try:
+            if before_role is not None:
+                before_role(request)
+            authorize(principal, write)
+            kwargs = {}
+            for key, (keyword, name) in _PATH_UIDS.items():
+                if key in params:
+                    kwargs[keyword] = check_uid(params.pop(key), name)
+            kwargs.update(params)
+            response = await handler(request, **kwargs)
+        except DicomError as error:
+            error.headers.setdefault(SUPPORTED_HEADER, SUPPORTED_VALUE)
+            raise
+        response.headers.setdefault(SUPPORTED_HEADER, SUPPORTED_VALUE)
+        return response
 
     return wrapped
 
@@ -69,8 +87,8 @@ def routes() -> list[Route]:
     instance = series + "/instances/{instance}"
     get, post, delete_ = ["GET"], ["POST"], ["DELETE"]
     table = [
-        Route(v + "/studies", endpoint(stow.stow, write=True), methods=post),
-        Route(study, endpoint(stow.stow, write=True), methods=post),
+        Route(v + "/studies", endpoint(stow.stow, write=True, before_role=stow.check_filters), methods=post),
+        Route(study, endpoint(stow.stow, write=True, before_role=stow.check_filters), methods=post),
         Route(v + "/studies", endpoint(_qido("study")), methods=get),
         Route(v + "/series", endpoint(_qido("series")), methods=get),
         Route(v + "/instances", endpoint(_qido("instance")), methods=get),
@@ -126,12 +144,25 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # Starlette re-raises the exception after this response is sent, so the server logs its traceback.
-    return error_response(500, "An unexpected error occurred while processing the request.")
+    return error_response(500, "The server encountered an internal error. Please retry the request. If the issue "
+                               "persists, please contact support.")  # DicomApiResource.InternalServerError
 
 
-def create_app(store: Store, secret: bytes, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> Starlette:
-    """The emulator's ASGI app over ``store``, accepting tokens signed with ``secret``."""
-    app = Starlette(
+class _EmulatorApp(Starlette):
+    """Starlette with CORS outermost, around even the 500 handler: Azure's UseCors runs before its
+    exception handling, so every answer carries the CORS headers."""
+
+    def build_middleware_stack(self):  # noqa: ANN201 - Starlette's own signature
+        return Cors(super().build_middleware_stack(), self.state.cors)
+
+
+def create_app(store: Store, secret: bytes, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+               cors: CorsPolicy | None = None) -> Starlette:
+    """The emulator's ASGI app over ``store``, accepting tokens signed with ``secret``.
+
+    ``cors`` defaults to the loopback-origins policy (``cors.CorsPolicy()``).
+    """
+    app = _EmulatorApp(
         routes=routes(),
         exception_handlers={DicomError: _dicom_error, HTTPException: _http_error, Exception: _unexpected},
         middleware=[Middleware(AspNetPaths)],
@@ -140,4 +171,5 @@ def create_app(store: Store, secret: bytes, max_request_bytes: int = DEFAULT_MAX
     app.state.store = store
     app.state.secret = secret
     app.state.max_request_bytes = max_request_bytes
+    app.state.cors = cors if cors is not None else CorsPolicy()
     return app

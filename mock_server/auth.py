@@ -65,4 +65,4 @@ def authenticate(authorization: str | None, secret: bytes) -> Principal:
 def authorize(principal: Principal, write: bool) -> None:
     """403 when the token lacks the data-plane role the action needs (Azure's UnauthorizedDicomAction)."""
     if not (principal.can_write if write else principal.can_read):
-        raise DicomError(403, "The principal does not have permission to perform the requested action.")
+        raise DicomError(403, "Authorization failed.")  # DicomCoreResource.Forbidden

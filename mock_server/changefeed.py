@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .binding import INT_MAX, LONG_MAX, is_integer
+from .binding import LONG_MAX, bind_boolean, bind_integer
 from .errors import bad_request
 from .responses import JSONResponse
 from .storage import Store, chunks
@@ -27,6 +27,7 @@ _TIMESTAMP = re.compile(
     r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.IGNORECASE | re.ASCII)
 _MAX_OFFSET_MINUTES = 14 * 60  # .NET DateTimeOffset: offsets beyond ±14:00 do not parse
 _EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
+_MAX_TICKS = 3_155_378_975_999_999_999  # DateTimeOffset.MaxValue
 
 
 def _params(request: Request) -> dict[str, str]:
@@ -37,32 +38,14 @@ def _params(request: Request) -> dict[str, str]:
     return params
 
 
-def _integer(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = params.get(name.lower())
-    if raw is None:
-        return default
-    if not is_integer(raw):
-        raise bad_request(f"The value '{raw}' is not valid for the query parameter '{name}': "
-                          "it must be an integer.")
-    value = int(raw)
-    if name == "offset" and value < 0:
-        raise bad_request(f"The query parameter 'offset' is invalid: the offset cannot be a negative "
-                          f"value ({value}).")
-    if not low <= value <= high:
-        raise bad_request(f"The query parameter '{name}' is invalid: the {name} must be between "
-                          f"{low} and {high} (got {value}).")
-    return value
+def _integer(params: dict[str, str], key: str, default: int, low: int, high: int, bits: int) -> int:
+    raw = params.get(key.lower())
+    return default if raw is None else bind_integer(raw, key, low, high, bits)
 
 
 def _include_metadata(params: dict[str, str]) -> bool:
     raw = params.get("includemetadata")
-    if raw is None:
-        return True
-    text = raw.strip().lower()
-    if text not in ("true", "false"):
-        raise bad_request(f"The value '{raw}' is not valid for the query parameter 'includeMetadata': "
-                          "use true or false.")
-    return text == "true"
+    return True if raw is None else bind_boolean(raw, "includeMetadata")
 
 
 def _ticks(match: re.Match) -> int:
@@ -89,8 +72,9 @@ def stored_ticks(timestamp: str) -> int:
     return _ticks(match)
 
 
-def _time(params: dict[str, str], name: str) -> int | None:
-    raw = params.get(name.lower())
+def _time(params: dict[str, str], key: str) -> int | None:
+    """MandatoryTimeZoneBinder: a date and time with a zone, in ticks; blank means none."""
+    raw = params.get(key.lower())
     if raw is None or not raw.strip():
         return None
     match = _TIMESTAMP.match(raw.strip())
@@ -99,13 +83,17 @@ def _time(params: dict[str, str], name: str) -> int | None:
             raise ValueError(raw)
         ticks = _ticks(match)
     except (ValueError, OverflowError):
-        raise bad_request(f"The value '{raw}' is not valid for the query parameter '{name}': "
-                          "use an ISO 8601 date and time with a time zone, "
-                          "e.g. 2024-01-01T10:00:00Z.") from None
+        # The binder adds the FormatException itself, whose model-state message is empty.
+        raise bad_request(f"The query parameter '{key}' is invalid. ") from None
     if not match.group(8):
-        raise bad_request(f"The value '{raw}' of the query parameter '{name}' has no time zone; "
-                          "add Z or an offset such as +00:00.")
+        raise bad_request(f"The query parameter '{key}' is invalid. Date and time value must specify a time zone.")
     return ticks
+
+
+def _round_trip(ticks: int) -> str:
+    """A UTC DateTimeOffset in .NET's "O" format, e.g. ``2024-01-02T00:00:00.0000000+00:00``."""
+    moment = _EPOCH + timedelta(seconds=ticks // 10_000_000)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{ticks % 10_000_000:07d}+00:00"
 
 
 def _entry(row: sqlite3.Row, include_metadata: bool) -> dict:
@@ -126,7 +114,8 @@ def _entry(row: sqlite3.Row, include_metadata: bool) -> dict:
         "timestamp": row["timestamp"],
         "state": state,
     }
-    if include_metadata and state == "Current" and row["metadata"] is not None:
+    # ChangeFeedService adds the current version's metadata whenever one exists: Current and Replaced.
+    if include_metadata and state != "Deleted" and row["metadata"] is not None:
         entry["metadata"] = json.loads(row["metadata"])
     return entry
 
@@ -191,18 +180,24 @@ async def changefeed(request: Request) -> Response:
     """``GET /changefeed``: a JSON array of entries (possibly empty)."""
     params = _params(request)
     version = int(request.state.api_version)
-    include = _include_metadata(params)
     start = end = None
+    # ModelState order: parameters (v1) or WindowedPaginationOptions properties (v2) as declared,
+    # includeMetadata last; the v2 time window is the options' own IValidatableObject check.
     if version < 2:
-        offset = _integer(params, "offset", 0, 0, LONG_MAX)
-        limit = _integer(params, "limit", 10, 1, 100)
+        offset = _integer(params, "offset", 0, 0, LONG_MAX, 64)
+        limit = _integer(params, "limit", 10, 1, 100, 32)
+        include = _include_metadata(params)
     else:
-        offset = _integer(params, "offset", 0, 0, INT_MAX)
-        limit = _integer(params, "limit", 100, 1, 200)
-        start, end = _time(params, "startTime"), _time(params, "endTime")
-        if start is not None and end is not None and end <= start:
-            raise bad_request(f"The time range is invalid: startTime '{params['starttime']}' must be "
-                              f"earlier than endTime '{params['endtime']}'.")
+        start, end = _time(params, "StartTime"), _time(params, "EndTime")
+        offset = _integer(params, "Offset", 0, 0, LONG_MAX, 64)
+        limit = _integer(params, "Limit", 100, 1, 200, 32)
+        include = _include_metadata(params)
+        low = 0 if start is None else start
+        high = _MAX_TICKS if end is None else end
+        if high <= low:
+            # The options bind without a prefix, so the model-state key of this error is empty.
+            raise bad_request(f"The query parameter '' is invalid. The start time '{_round_trip(low)}' must "
+                              f"occur strictly before the end time '{_round_trip(high)}'.")
     entries = await run_in_threadpool(_read_feed, request.app.state.store, version, offset, limit,
                                       start, end, include)
     return JSONResponse(entries)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pydicom
 from pydicom.dataelem import RawDataElement
+from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
@@ -42,6 +43,7 @@ class Failure:
     sop_class_uid: str | None = None
     sop_uid: str | None = None
     comments: list[str] = field(default_factory=list)
+    multi_valued: bool = False  # an indexed attribute had several values (Azure's Warning: 299)
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Accepted:
     staged: StagedInstance
     warning_reasons: list[int] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+    multi_valued: bool = False
 
 
 # Attributes Azure indexes for QIDO; invalid values fail the instance in v1 and are dropped in v2.
@@ -66,7 +69,7 @@ _DA = re.compile(r"^[0-9]{8}$")
 
 def _tag_text(tag: int) -> str:
     tag = Tag(tag)
-    return f"({tag.group:04X},{tag.element:04X})"
+    return f"({tag.group:04x},{tag.element:04x})"  # fo-dicom's DicomTag.ToString(): lower-case hex
 
 
 def _value_problem(vr: str, value: str) -> str | None:
@@ -95,7 +98,81 @@ def _value_problem(vr: str, value: str) -> str | None:
     return None
 
 
-def _raw_text(ds: Dataset, keyword: str) -> str | None:
+_CONTROL_EXCEPT_ESC = re.compile(r"[\x00-\x1a\x1c-\x1f]")
+
+
+def _minimum_problem(vr: str, value: str) -> str | None:
+    """Azure's ElementMinimumValidator on the first value (the check of core and, in v1, indexed
+    attributes): the ValidationErrorCode message, or None."""
+    first = value.split("\\")[0].rstrip("\0").rstrip(" ")
+    if not first:
+        return None
+    if vr == "DA":
+        try:
+            if not _DA.match(first.strip(" ")):
+                raise ValueError(first)
+            text = first.strip(" ")
+            date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            return "Value cannot be parsed as a valid date."
+        return None
+    if vr == "PN":
+        groups = first.split("=")
+        if len(groups) > 3:
+            return "Value contains more than 3 groups."
+        for group in groups:
+            if len(group) > 64:
+                return "One or more group of person name exceeds maxium length of 64."
+            if _CONTROL_EXCEPT_ESC.search(group):
+                return "Value contains invalid character."
+        if any(len(g.split("^")) > 5 for g in groups):
+            return "Value contains more than 5 components."
+        return None
+    if len(first) > _MAX_LEN[vr]:
+        return f"Value length exceeds maximum length of {_MAX_LEN[vr]}."
+    if vr == "LO" and _CONTROL_EXCEPT_ESC.search(first):
+        return "Value contains invalid character."
+    return None
+
+
+_CHECKED_VRS = frozenset({"DA", "CS", "SH", "LO", "PN"})
+_INDEXED_TAGS = frozenset(Tag(k) for k in _INDEXED)
+
+
+def _other_element_warnings(ds: Dataset, dropped: set) -> list[str]:
+    """v2's GenerateValidationWarnings for the other top-level elements: fo-dicom's validation of
+    each, a warning and the element dropped when it fails. The emulator checks the VRs it knows
+    (DA, CS, SH, LO, PN); sequence items are not looked into."""
+    comments = []
+    for tag in sorted(ds.keys()):
+        if tag in _INDEXED_TAGS or tag in dropped or tag.group == 0x0002:
+            continue
+        elem = ds.get_item(tag, keep_deferred=True)
+        vr = getattr(elem, "VR", None)
+        if vr is None or vr not in _CHECKED_VRS:
+            try:
+                vr = vr or dictionary_VR(tag)
+            except KeyError:
+                continue
+            if vr not in _CHECKED_VRS:
+                continue
+        text = _raw_text(ds, tag)
+        problem = _value_problem(vr, text) if text else None
+        if problem:
+            # fo-dicom's GetString drops the trailing padding before validating and quoting the value.
+            comments.append(f'DICOM100: {_tag_text(tag)} - Content "{text.rstrip(" ")}" does not validate VR '
+                            f"{vr}: {problem}")
+            dropped.add(tag)
+    return comments
+
+
+def _element_failure(keyword: str, vr: str, message: str) -> str:
+    """ElementValidationException as StoreValidationResultBuilder formats it."""
+    return (f"DICOM100: {_tag_text(Tag(keyword))} - Dicom element '{keyword}' failed validation for VR '{vr}': "
+            f"{message}")
+
+
+def _raw_text(ds: Dataset, keyword: str | int) -> str | None:
     """An element's value as text (None if absent) without pydicom's own VR conversion."""
     elem = ds.get_item(Tag(keyword), keep_deferred=True)
     if elem is None:
@@ -160,8 +237,13 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
     sop_class = uids["SOPClassUID"] if is_valid_uid(uids["SOPClassUID"]) else None
     sop_uid = uids["SOPInstanceUID"] if is_valid_uid(uids["SOPInstanceUID"]) else None
 
+    # IndexedDicomTagHasMultipleValues: ValidateDicomTag notes a multi-valued attribute it checks, the
+    # indexed ones in v1, the required core tags in v2 (PatientID; a multi-valued UID fails anyway).
+    checked = ("PatientID",) if api_version >= 2 else tuple(_INDEXED)
+    multi = any("\\" in (_raw_text(ds, k) or "") for k in checked)
+
     def fail(comment: str) -> Failure:
-        return Failure(VALIDATION_FAILURE, sop_class, sop_uid, [comment])
+        return Failure(VALIDATION_FAILURE, sop_class, sop_uid, [comment], multi_valued=multi)
 
     for keyword, value in uids.items():
         tag = _tag_text(Tag(keyword))
@@ -171,24 +253,43 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
             return fail(f"DICOM100: {tag} - Dicom element '{keyword}' failed validation for VR 'UI': "
                         f"DICOM UID is invalid.")
     patient_id = _raw_text(ds, "PatientID")
+    pid_tag = _tag_text(Tag("PatientID"))
+    missing_pid = f"DICOM100: {pid_tag} - The required tag '{pid_tag}' is missing."
     if patient_id is None or (api_version == 1 and not patient_id.strip()):
-        tag = _tag_text(Tag("PatientID"))
-        return fail(f"DICOM100: {tag} - The required tag '{tag}' is missing.")
+        return fail(missing_pid)
+    # PatientID is a required core tag: the minimum validator's error fails the instance (409) in v1 and v2.
+    pid_problem = _minimum_problem("LO", patient_id)
+    if pid_problem:
+        return fail(_element_failure("PatientID", "LO", pid_problem))
     if path_study is not None and uids["StudyInstanceUID"].lower() != path_study.lower():
-        return fail("The StudyInstanceUid in the payload does not match the specified StudyInstanceUid.")
+        # StoreValidationResultBuilder formats it as every tag error: ErrorMessageFormat, DICOM100.
+        return fail(f"DICOM100: {_tag_text(Tag('StudyInstanceUID'))} - The StudyInstanceUid in the payload does not "
+                    "match the specified StudyInstanceUid.")
 
     comments: list[str] = []
     dropped = set()
+    if api_version >= 2 and not patient_id.strip():
+        # ValidateStringItemWithLeniency: a blank PatientID is a warning in v2, and it is dropped.
+        comments.append(missing_pid)
+        dropped.add(Tag("PatientID"))
     for keyword, vr in _INDEXED.items():
         text = _raw_text(ds, keyword)
-        problem = _value_problem(vr, text) if text else None
+        if not text or keyword == "PatientID":
+            continue
+        if api_version == 1:
+            # v1 validates the indexed attributes with the minimum validator; any error fails the instance.
+            problem = _minimum_problem(vr, text)
+            if problem:
+                return fail(_element_failure(keyword, vr, problem))
+            continue
+        problem = _value_problem(vr, text)
         if problem:
-            comment = (f'DICOM100: {_tag_text(Tag(keyword))} - Content "{text}" does not validate VR {vr}: '
-                       f"{problem}")
-            if api_version == 1 or keyword == "PatientID":
-                return fail(comment)
-            comments.append(comment)
+            # v2: fo-dicom's own validation, a warning; the attribute is dropped from the metadata.
+            comments.append(f'DICOM100: {_tag_text(Tag(keyword))} - Content "{text.rstrip(" ")}" does not validate '
+                            f"VR {vr}: {problem}")
             dropped.add(Tag(keyword))
+    if api_version >= 2:
+        comments += _other_element_warnings(ds, dropped)
     try:
         metadata, bad = dataset_json(ds, dropped)
     except Exception:  # noqa: BLE001
@@ -215,4 +316,4 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
         study_uid=uids["StudyInstanceUID"], series_uid=uids["SeriesInstanceUID"], sop_uid=uids["SOPInstanceUID"],
         sop_class_uid=uids["SOPClassUID"], transfer_syntax=transfer_syntax, temp_path=path, file_size=size,
         frame_count=_frame_count(ds), metadata=compact_json(metadata))
-    return Accepted(staged, warnings, comments)
+    return Accepted(staged, warnings, comments, multi_valued=multi)

@@ -21,16 +21,17 @@ from pydicom.uid import UID
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from .accept import parse_accept
+from .binding import binding_error_text, int_in_range
 from .dicomfile import number_of_frames
-from .errors import DicomError, bad_request, not_acceptable
-from .negotiation import (EXPLICIT_VR_LE, FRAME_DESCRIPTORS, FRAME_DESCRIPTORS_V2, IMPLICIT_VR_LE, NOT_ACCEPTABLE,
-                          ORIGINAL, negotiate)
+from .errors import DicomError, bad_request
+from .negotiation import EXPLICIT_VR_LE, IMPLICIT_VR_LE, ORIGINAL, RENDER_TYPES, negotiate, negotiate_rendered
 from .responses import iter_file, multipart_response
 from .storage import Store
 from .wado import find_instances, transcoding_error
 
 FRAME_NOT_FOUND = "The specified frame cannot be found."
+INVALID_FRAMES = ("The specified frames value is not valid. At least one frame must be present, "
+                  "and all requested frames must have value greater than 0.")
 _PIXEL_DATA = Tag(0x7FE00010)
 _NATIVE_LE = {EXPLICIT_VR_LE, IMPLICIT_VR_LE}
 _DIGITS = re.compile(r"[0-9]+")
@@ -43,8 +44,7 @@ def parse_frames(text: str) -> list[int]:
         piece = piece.strip()
         # ASCII digits only: .NET's int parsing rejects other Unicode digits ("²", "١").
         if not _DIGITS.fullmatch(piece) or int(piece) < 1 or len(piece) > 9:
-            raise bad_request("The specified frames value is not valid. At least one frame must be present, "
-                              "and all requested frames must have value greater than 0.")
+            raise bad_request(INVALID_FRAMES)
         frames.append(int(piece))
     return frames
 
@@ -94,11 +94,11 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
     """GET …/instances/{i}/frames/{list}."""
     # The frame list is bound (and rejected) before the action runs, so before Accept is looked at.
     numbers = parse_frames(frame_list)
-    descriptors = FRAME_DESCRIPTORS_V2 if request.state.api_version >= 2 else FRAME_DESCRIPTORS
-    choice = negotiate(request.headers.get("accept"), descriptors, "application/octet-stream")
+    choice = negotiate(request.headers.get("accept"), "frames")
     if not choice.multipart and len(numbers) > 1:
-        raise bad_request("Multiple frames are not supported with a single-part Accept header; "
-                          "use a multipart Accept header instead.")
+        # DicomCoreResource.SinglePartSupportedForSingleFrame
+        raise bad_request("The accept header is supported for single frame retrieval, use multi-part accept "
+                          "header instead.")
     store: Store = request.app.state.store
     row = (await anyio.to_thread.run_sync(
         lambda: find_instances(store, study_uid, series_uid, sop_uid, "file_name, transfer_syntax")))[0]
@@ -124,9 +124,6 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
         # Azure streams a single part (ObjectResult over a stream): chunked, no Content-Length.
         return StreamingResponse(source.read(numbers[0]), media_type=part_type)
     return multipart_response((part_type, source.read(n)) for n in numbers)
-
-
-RENDER_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG"}
 
 
 def _to_8bit(ds: pydicom.Dataset, arr: np.ndarray) -> np.ndarray:
@@ -160,7 +157,8 @@ def render(path: Path, frame: int, fmt: str, quality: int) -> bytes:
     except DicomError:
         raise
     except Exception:  # noqa: BLE001 - an undecodable image is Azure's DicomImageException
-        raise DicomError(406, "The image cannot be rendered.") from None
+        raise DicomError(406, "An error was encountered when attempting to convert the dicom file into an "
+                              "image") from None  # DicomImageException
     out = io.BytesIO()
     if fmt == "JPEG":
         image.save(out, "JPEG", quality=quality)
@@ -171,26 +169,31 @@ def render(path: Path, frame: int, fmt: str, quality: int) -> bytes:
 
 async def rendered(request: Request, study_uid: str, series_uid: str, sop_uid: str,
                    frame: str | None = None) -> Response:
-    """GET …/rendered and …/frames/{n}/rendered."""
-    header = request.headers.get("accept")
-    if header is None or not header.strip():
-        media = "image/jpeg"
-    else:
-        ranges = parse_accept(header)
-        if not ranges or len(ranges) != 1 or ranges[0].media_type not in RENDER_TYPES:
-            raise not_acceptable(NOT_ACCEPTABLE)
-        media = ranges[0].media_type
-    quality_text = request.query_params.get("quality", "100")
-    if not _DIGITS.fullmatch(quality_text.strip()) or not 1 <= int(quality_text) <= 100:
-        raise bad_request("Image quality must be between 1 and 100.")
-    number = parse_frames(frame)[0] if frame is not None else 1
-    if frame is not None and "," in frame:
-        raise bad_request("Only one frame can be rendered.")
+    """GET …/rendered and …/frames/{n}/rendered.
+
+    Azure's order: model binding of ``frame`` and ``quality`` (QueryModelStateValidator), the frame
+    number, the quality range (RetrieveRenderedService), then Accept; so 400 comes before 406.
+    """
+    number = 1
+    if frame is not None:
+        if not int_in_range(frame):
+            raise bad_request(binding_error_text("frame", frame))
+        number = int(frame)
+    # Model binding reads the first value of a repeated parameter (Starlette's get() gives the last).
+    quality_text = next(iter(request.query_params.getlist("quality")), None)
+    if quality_text is not None and not int_in_range(quality_text):
+        raise bad_request(binding_error_text("quality", quality_text))
+    if number < 1:
+        raise bad_request(INVALID_FRAMES)
+    quality = int(quality_text) if quality_text is not None else 100
+    if not 1 <= quality <= 100:
+        raise bad_request("Image quality must be between 1 and 100 inclusive")  # DicomCoreResource.InvalidImageQuality
+    media = negotiate_rendered(request.headers.get("accept"))
     store: Store = request.app.state.store
     row = (await anyio.to_thread.run_sync(
         lambda: find_instances(store, study_uid, series_uid, sop_uid, "file_name, frame_count")))[0]
     if row["frame_count"] == 0:
         raise DicomError(404, FRAME_NOT_FOUND)
     data = await anyio.to_thread.run_sync(
-        render, store.file_path(row["file_name"]), number, RENDER_TYPES[media], int(quality_text))
+        render, store.file_path(row["file_name"]), number, RENDER_TYPES[media], quality)
     return Response(data, media_type=media)

@@ -12,10 +12,11 @@ from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .versions import is_version_segment
+
 # Every literal segment of the emulator's routes; UIDs and frame lists are digits, so never collide.
 LITERALS = frozenset({"studies", "series", "instances", "metadata", "frames", "rendered", "changefeed", "latest"})
 _ENCODED_SLASH = re.compile(r"%2F", re.IGNORECASE)
-_VERSION = re.compile(r"v[0-9]+", re.IGNORECASE)
 
 
 def _decode(raw: str) -> str:
@@ -47,7 +48,7 @@ def normalize_path(raw: str) -> str:
     if len(segments) > 2 and segments[-1] == "":
         segments = segments[:-1]  # ASP.NET Core routing ignores a trailing slash
     for i, seg in enumerate(segments):
-        if i == 1 and _VERSION.fullmatch(seg):
+        if i == 1 and is_version_segment(seg):
             segments[i] = seg.lower()
         elif seg.lower() in LITERALS:
             segments[i] = seg.lower()

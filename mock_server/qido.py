@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from .accept import accepts_dicom_json
 from .errors import not_acceptable
-from .qido_parse import Filter, Query, parse_query
+from .qido_parse import Filter, Query, check_bound_options, parse_query
 from .qido_tags import (
     MODALITIES_IN_STUDY, MODALITY, RESOURCE_TAGS, SERIES_COMPUTED, SERIES_INDEXED, SERIES_INSTANCES,
     SERIES_UID, SOP_UID, STUDY_COMPUTED, STUDY_INDEXED, STUDY_INSTANCES, STUDY_UID,
@@ -39,6 +39,7 @@ async def search(request: Request, level: str, study_uid: str | None, series_uid
     """Answer a QIDO-RS search at ``level`` ("study", "series" or "instance") under the path UIDs."""
     # Several Accept headers count as one comma-separated list, as in ASP.NET.
     accept = ", ".join(request.headers.getlist("accept")) or None
+    check_bound_options(request.query_params.multi_items())  # model binding runs before the Accept filter
     if not accepts_dicom_json(accept):
         raise not_acceptable()
     query = parse_query(request.query_params.multi_items(), level, study_uid, series_uid)

@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from .binding import LONG_MAX, is_integer
+from pydicom.datadict import keyword_for_tag
+
+from .binding import LONG_MAX, bind_boolean, bind_integer
 from .errors import bad_request
 from .qido_tags import (
     FILTER_LEVEL, MODALITIES_IN_STUDY, RESOURCE_FILTER_LEVELS, RESOURCE_LEVEL, SERIES_UID, STUDY_UID,
@@ -66,68 +68,54 @@ def _group(items: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
     return list(groups.values())
 
 
-def _integer(name: str, value: str) -> int:
-    if not is_integer(value):
-        raise bad_request(f"Invalid QIDO-RS query. The value '{value}' of parameter '{name}' "
-                          "is not a valid integer.")
-    return int(value)
-
-
-def _boolean(name: str, value: str) -> bool:
-    text = value.strip().lower()
-    if text not in ("true", "false"):
-        raise bad_request(f"Invalid QIDO-RS query. The value '{value}' of parameter '{name}' "
-                          "is not a valid boolean; use true or false.")
-    return text == "true"
-
-
-def _parse_date(text: str, name: str) -> date:
+def _parse_date(text: str, keyword: str) -> date:
     try:
         if not _DATE.match(text):
             raise ValueError(text)
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
-        raise bad_request(f"Invalid QIDO-RS query. The date '{text}' given for '{name}' is not valid: "
-                          "dates must be real dates written yyyyMMdd.") from None
+        raise bad_request(f"Invalid query: specified Date value '{text}' is invalid for attribute '{keyword}'. "
+                          "Date should be valid and formatted as yyyyMMdd.") from None
 
 
-def _date_filter(tag: str, name: str, value: str) -> Filter:
+def _date_filter(tag: str, value: str) -> Filter:
+    # BaseQueryParser.ParseDateOrTimeTagValue: messages name the attribute by keyword. A date range with
+    # both ends empty ("-") is DateTime.MinValue..MaxValue, not an error (only time ranges check that).
+    keyword = keyword_for_tag(int(tag, 16))
     parts = value.split("-")
     if len(parts) != 2:
-        day = _parse_date(value, name)
+        day = _parse_date(value, keyword)
         return Filter(tag, FILTER_LEVEL[tag], "date", value, day, day)
     low_text, high_text = parts[0].strip(), parts[1].strip()
-    if not low_text and not high_text:
-        raise bad_request(f"Invalid QIDO-RS query. The range '{value}' given for '{name}' has neither "
-                          "a start nor an end; give at least one of them (yyyyMMdd-yyyyMMdd).")
-    low = _parse_date(low_text, name) if low_text else None
-    high = _parse_date(high_text, name) if high_text else None
+    low = _parse_date(low_text, keyword) if low_text else None  # None: open end (MinValue/MaxValue)
+    high = _parse_date(high_text, keyword) if high_text else None
     if low and high and low > high:
-        raise bad_request(f"Invalid QIDO-RS query. The range '{value}' given for '{name}' is invalid: "
-                          f"the start {low_text} is after the end {high_text}.")
+        raise bad_request(f"Invalid query: specified date range '{value}' is invalid.\nThe first part date "
+                          f"{low_text} should be lesser than or equal to the second part date {high_text}.")
     return Filter(tag, FILTER_LEVEL[tag], "date", value, low, high)
 
 
 def _filter(name: str, value: str, resource: str, fuzzy: bool) -> Filter:
     tag = parse_attribute_id(name)
     if tag is None:
-        raise bad_request(f"Invalid QIDO-RS query. Unknown query parameter '{name}'. Attribute keywords "
-                          "are case-sensitive (PatientName, not patientname); the reserved parameters are "
-                          "limit, offset, fuzzymatching and includefield.")
+        raise bad_request(f"Invalid query: unknown query parameter '{name}'. If the parameter is an attribute "
+                          "keyword, check the casing as they are case-sensitive. The conformance statement has "
+                          "a list of supported query parameters, attributes and the levels.")
     level = FILTER_LEVEL.get(tag)
     if level is None or level not in RESOURCE_FILTER_LEVELS[resource]:
-        raise bad_request(f"Invalid QIDO-RS query. Attribute '{name}' is not searchable on this "
-                          "resource; see the conformance statement for the attributes of each level.")
-    if not value:
-        raise bad_request(f"Invalid QIDO-RS query. Attribute '{name}' has an empty value, which is "
-                          "not supported.")
+        raise bad_request(f"Invalid query: AttributeId {name} is not queryable.  If the parameter is an "
+                          "attribute keyword, check the casing as they are case-sensitive. The conformance "
+                          "statement has a list of supported query parameters, attributes and the levels.")
+    if not value.strip():
+        raise bad_request(f"Invalid query: AttributeId '{name}' has empty string value that is not supported.")
     vr = vr_of(tag)
     if vr == "DA":
-        return _date_filter(tag, name, value)
+        return _date_filter(tag, value)
     if vr == "PN" and fuzzy:
         if '"' in value:
-            raise bad_request(f"Invalid QIDO-RS query. The value '{value}' of '{name}' contains '\"', "
-                              "which fuzzy matching does not support.")
+            raise bad_request(f"Invalid query: specified tag '{keyword_for_tag(int(tag, 16))}' value '{value}' "
+                              "contains unsupported character '\"'. Character is not supported with Fuzzy "
+                              "match, try exact match or removing the invalid character. ")
         return Filter(tag, level, "fuzzy", value)
     if tag == MODALITIES_IN_STUDY:
         return Filter(tag, level, "modality", value)
@@ -138,17 +126,40 @@ def _include_fields(values: list[str]) -> tuple[bool, list[str]]:
     fields = [f.strip() for v in values for f in v.split(",") if f.strip()]
     if any(f.lower() == "all" for f in fields):
         if len(fields) > 1:
-            raise bad_request("Invalid QIDO-RS query. includefield=all cannot be combined with other "
-                              "included fields.")
+            raise bad_request("Invalid query: cannot specify included fields in addition to 'all'.")
         return True, []
     tags = []
     for f in fields:
         tag = parse_attribute_id(f)
         if tag is None:
-            raise bad_request(f"Invalid QIDO-RS query. includefield has an unknown attribute '{f}' "
-                              "(keywords are case-sensitive).")
+            raise bad_request(f"Invalid query: IncludeField has unknown attribute '{f}'.")
         tags.append(tag)
     return False, tags
+
+
+# QueryOptions' bound properties in ModelState order (derived class first, then PaginationOptions):
+# key, ModelState key (the property name), binder.
+_BOUND = {
+    "fuzzymatching": ("FuzzyMatching", lambda raw: bind_boolean(raw, "FuzzyMatching")),
+    "offset": ("Offset", lambda raw: bind_integer(raw, "Offset", 0, LONG_MAX, 64)),
+    "limit": ("Limit", lambda raw: bind_integer(raw, "Limit", 1, MAX_LIMIT, 32)),
+}
+_QUERY_ATTRS = {"fuzzymatching": "fuzzy", "offset": "offset", "limit": "limit"}
+
+
+def _bind(key: str, raw: str) -> object:
+    return _BOUND[key][1](raw)
+
+
+def check_bound_options(items: list[tuple[str, str]]) -> None:
+    """The model-binding 400s of QueryOptions, which Azure's QueryModelStateValidator raises before the
+    Accept filter runs (so before 406); the first value of a repeated parameter is the one bound."""
+    firsts: dict[str, str] = {}
+    for key, value in items:
+        firsts.setdefault(key.strip().lower(), value)
+    for key in _BOUND:
+        if key in firsts:
+            _bind(key, firsts[key])
 
 
 def parse_query(items: list[tuple[str, str]], level: str, study_uid: str | None,
@@ -159,28 +170,13 @@ def parse_query(items: list[tuple[str, str]], level: str, study_uid: str | None,
     filters: list[tuple[str, str]] = []
     for name, values in _group(items):
         key = name.lower()
-        if key in ("limit", "offset", "fuzzymatching"):
-            # ASP.NET binds a simple type from the first value of a repeated parameter.
-            value = values[0]
-            if key == "fuzzymatching":
-                query.fuzzy = _boolean(name, value)
-            else:
-                number = _integer(name, value)
-                if key == "limit" and not 1 <= number <= MAX_LIMIT:
-                    raise bad_request(f"Invalid QIDO-RS query. The limit {number} is outside the allowed "
-                                      f"range 1..{MAX_LIMIT}.")
-                if key == "offset" and number > LONG_MAX:  # offset binds to a long
-                    raise bad_request(f"Invalid QIDO-RS query. The value '{value}' of parameter '{name}' "
-                                      "is not a valid integer.")
-                if key == "offset" and number < 0:
-                    raise bad_request(f"Invalid QIDO-RS query. The offset {number} is negative; it must "
-                                      "be 0 or more.")
-                setattr(query, key, number)
+        if key in _BOUND:
+            setattr(query, _QUERY_ATTRS[key], _bind(key, values[0]))
         elif key == "includefield":
             query.include_all, query.include_tags = _include_fields(values)
         elif len(values) > 1:
-            raise bad_request(f"Invalid QIDO-RS query. Attribute '{name}' is given more than once; each "
-                              "attribute can be specified once.")
+            raise bad_request(f"Invalid QIDO-RS query. Duplicate AttributeId '{name}'. Each attribute is only "
+                              "allowed to be specified once.")
         else:
             filters.append((name, values[0].strip()))
 
@@ -188,16 +184,17 @@ def parse_query(items: list[tuple[str, str]], level: str, study_uid: str | None,
     for name, value in filters:
         cond = _filter(name, value, resource, query.fuzzy)
         if cond.tag in seen:
-            raise bad_request(f"Invalid QIDO-RS query. '{name}' and '{seen[cond.tag]}' name the same "
-                              "attribute; each attribute can be specified once.")
+            raise bad_request(f"Invalid query: attribute '{name}' has been specified more than once using "
+                              "different ID formats. Each attribute is only allowed to be specified once.")
         seen[cond.tag] = name
         query.filters.append(cond)
     for tag, uid in ((STUDY_UID, study_uid), (SERIES_UID, series_uid)):
         if uid is not None:
             # Unreachable through the resource rules above, kept as Azure's own guard.
             if tag in seen:
-                raise bad_request(f"Invalid QIDO-RS query. '{seen[tag]}' cannot be a filter when the "
-                                  "path already gives it.")
+                name = "StudyInstanceUID" if tag == STUDY_UID else "SeriesInstanceUID"
+                raise bad_request(f"Invalid query: cannot specify attribute '{name}' for the given resource."
+                                  + (" " if tag == STUDY_UID else ""))  # the resource text's own trailing space
             query.filters.append(Filter(tag, FILTER_LEVEL[tag], "exact", uid))
     return query
 

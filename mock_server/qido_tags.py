@@ -7,7 +7,7 @@ QueryResponseBuilder (v1 and v2 defaults, the "all" sets) and the columns of its
 
 import re
 
-from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.datadict import dictionary_VR, get_entry, tag_for_keyword
 
 _HEX_TAG = re.compile(r"^[0-9A-Fa-f]{8}$")
 
@@ -25,8 +25,17 @@ def _tags(*keywords: str) -> frozenset[str]:
 
 
 def parse_attribute_id(text: str) -> str | None:
-    """A keyword (case-sensitive, as fo-dicom's dictionary) or ``GGGGEEEE``, as a JSON key; else None."""
+    """A keyword (case-sensitive, as fo-dicom's dictionary) or ``GGGGEEEE``, as a JSON key; else None.
+
+    As Azure's DicomTagParser, a tag number must be in the dictionary or private (odd group).
+    """
     if _HEX_TAG.match(text):
+        number = int(text, 16)
+        if not (number >> 16) & 1:
+            try:
+                get_entry(number)
+            except KeyError:
+                return None
         return text.upper()
     tag = tag_for_keyword(text)
     return None if tag is None else f"{tag:08X}"

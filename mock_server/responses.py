@@ -9,6 +9,8 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 DICOM_JSON = "application/dicom+json"
+# ASP.NET Core's text output formatters add the charset: Azure's QIDO, STOW and metadata answers.
+DICOM_JSON_UTF8 = "application/dicom+json; charset=utf-8"
 JSON_UTF8 = "application/json; charset=utf-8"
 _CHUNK = 1 << 20
 
@@ -28,9 +30,9 @@ class JSONResponse(Response):
 
 
 class DicomJSONResponse(JSONResponse):
-    """``application/dicom+json``, compact and UTF-8."""
+    """``application/dicom+json; charset=utf-8``, compact."""
 
-    media_type = DICOM_JSON
+    media_type = DICOM_JSON_UTF8
 
 
 def iter_file(path: Path, start: int = 0, length: int | None = None) -> Iterator[bytes]:

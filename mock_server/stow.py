@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 from python_multipart.exceptions import MultipartParseError
@@ -112,26 +113,35 @@ class _PartSpooler:
             self._file = None
 
 
+# ASP.NET Core's MultipartReader (an IOException, wrapped as InvalidMultipartRequestException) when the body
+# ends before a boundary it is looking for: no first boundary, or no closing one.
+_UNEXPECTED_END = "Unexpected end of Stream, the content may have already been read by another component."
+
+
 async def _body_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
     received = 0
     try:
         async for chunk in request.stream():
             received += len(chunk)
             if received > limit:
-                raise DicomError(413, f"The request payload exceeds the maximum size of {limit} bytes.")
+                # DicomCoreResource.RequestLengthLimitExceeded
+                raise DicomError(413, f"The request exceeded the allowed limit of {limit} bytes.")
             if chunk:
                 yield chunk
     except ClientDisconnect:
-        raise bad_request("The request body ended before it was complete.") from None
+        raise bad_request("Unexpected end of request content.") from None  # Kestrel's BadHttpRequestException
 
 
 async def spool_multipart(request: Request, store: Store, boundary: str, outer_type: str | None,
                           limit: int, paths: list[Path]) -> None:
     """Spool each part of a multipart body to a temp file; their paths are appended to ``paths``."""
     spooler = _PartSpooler(store, outer_type, paths)
+    if len(boundary) > 70:
+        # ASP.NET Core's MultipartReader constructor: an ArgumentException, 400 with its message.
+        raise bad_request("Multipart boundary length limit 70 exceeded. (Parameter 'boundary')")
     try:
         parser = MultipartParser(boundary.encode("latin-1"), spooler.callbacks())
-    except Exception:  # noqa: BLE001 - e.g. a boundary too long for the parser
+    except Exception:  # noqa: BLE001 - a boundary the parser cannot use
         raise bad_request("The multipart boundary is invalid.") from None
     delimiter = b"--" + boundary.encode("latin-1")
     pending = bytearray()
@@ -146,8 +156,7 @@ async def spool_multipart(request: Request, store: Store, boundary: str, outer_t
                 at = pending.find(delimiter)
                 if at < 0:
                     if len(pending) > _MAX_PREAMBLE:
-                        raise bad_request("The multipart body does not contain the boundary from the "
-                                          "Content-Type header.")
+                        raise bad_request(_UNEXPECTED_END)
                     continue
                 del pending[:at]
                 started = True
@@ -156,14 +165,14 @@ async def spool_multipart(request: Request, store: Store, boundary: str, outer_t
                 await anyio.to_thread.run_sync(parser.write, data)
         if pending:
             if not started:
-                raise bad_request("The multipart body does not contain the boundary from the Content-Type header.")
+                raise bad_request(_UNEXPECTED_END)
             await anyio.to_thread.run_sync(parser.write, bytes(pending))
     except MultipartParseError:
         raise bad_request("The multipart body is malformed.") from None
     finally:
         spooler.close()
     if seen_any and parser.state != _END:
-        raise bad_request("The multipart body is incomplete: the closing boundary is missing.")
+        raise bad_request(_UNEXPECTED_END)
 
 
 async def spool_single(request: Request, store: Store, limit: int, paths: list[Path]) -> None:
@@ -217,11 +226,13 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
     succeeded: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     any_warning = False
+    multi_valued = False
     for path in paths:
         try:
             result = inspect_file(path, api_version, path_study)
         except OSError:
             result = Failure(PROCESSING_FAILURE)
+        multi_valued = multi_valued or result.multi_valued
         if isinstance(result, Failure):
             failed.append(_failure_item(result))
             continue
@@ -261,13 +272,36 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
         status = 202
     else:
         status = 200
-    return DicomJSONResponse(body, status_code=status)
+    headers = {}
+    if multi_valued:
+        # StoreController: Warning "299 {host}: \"{DicomCoreResource.IndexedDicomTagHasMultipleValues}\"",
+        # the host being Request.Host.Host followed by a colon (GetHost(dicomStandards: true)).
+        host = urlsplit(base_url).hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        headers["Warning"] = (f'299 {host}: "One or more indexed Dicom tag(s) have multiple values, only first '
+                              'value is indexed."')
+    return DicomJSONResponse(body, status_code=status, headers=headers)
+
+
+_CONSUMES = ("application/dicom", "multipart/related")
+
+
+def check_filters(request: Request) -> None:
+    """StoreController's filters, which run before the role check in the handler.
+
+    ``[Consumes("application/dicom", "multipart/related")]`` (a resource filter) answers any other
+    Content-Type with 415 and an empty body; a request without one goes on. Then the
+    AcceptContentFilter (an action filter): 406 unless Accept matches application/dicom+json.
+    """
+    header = request.headers.get("content-type")
+    if header is not None and header.split(";", 1)[0].strip().lower() not in _CONSUMES:
+        raise DicomError(415)
+    if not accepts_dicom_json(request.headers.get("accept")):
+        raise not_acceptable()
 
 
 async def stow(request: Request, study_uid: str | None = None) -> Response:
-    """Handle ``POST /studies`` and ``POST /studies/{study}`` (the study UID already validated)."""
-    if not accepts_dicom_json(request.headers.get("accept")):
-        raise not_acceptable()
+    """Handle ``POST /studies`` and ``POST /studies/{study}`` (Accept and study UID already checked)."""
     header = request.headers.get("content-type")
     media, params = parse_content_type(header)
     store: Store = request.app.state.store
@@ -277,9 +311,11 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
         if media == "multipart/related":
             boundary = params.get("boundary")
             if not boundary:
-                raise unsupported(header or "")
+                # AspNetCoreMultipartReader: DicomApiResource.InvalidMultipartContentType
+                raise DicomError(415, f"The content type '{header}' is either not multipart or is missing "
+                                      "boundary.")
             if "start" in params:
-                raise bad_request("The 'start' parameter of multipart/related is not supported.")
+                raise bad_request("The start parameter in multipart/related request is not supported.")
             await spool_multipart(request, store, boundary, params.get("type"), limit, paths)
         elif media == DICOM:
             await spool_single(request, store, limit, paths)

@@ -16,8 +16,13 @@ def is_valid_uid(value: str) -> bool:
 
 
 def check_uid(value: str, name: str = "UID") -> str:
-    """Return the UID without trailing spaces, or raise a 400 naming the bad value."""
+    """Return the UID without trailing spaces, or raise Azure's 400 (InvalidIdentifierException).
+
+    ``name`` is what Azure's validators pass (``nameof(StudyInstanceUid)``…); the value is not echoed.
+    """
     if not is_valid_uid(value):
-        raise bad_request(f"DICOM100: {name} - Dicom element '{name}' failed validation for VR 'UI': "
-                          f"The value '{value[:80]}' is not a valid DICOM UID.")
+        raise bad_request(f"Dicom element '{name}' failed validation for VR 'UI': DICOM Identifier is invalid. "
+                          "Value length should not exceed the maximum length of 64 characters. Value should "
+                          "contain characters in '0'-'9' and '.'. Each component must start with non-zero "
+                          "number.")
     return value.rstrip(" ")

@@ -12,8 +12,8 @@ from starlette.responses import Response, StreamingResponse
 
 from .accept import accepts_dicom_json
 from .errors import DicomError, not_acceptable, not_found
-from .negotiation import INSTANCE_DESCRIPTORS, ORIGINAL, RESOURCE_DESCRIPTORS, negotiate
-from .responses import DICOM_JSON, iter_file, multipart_response
+from .negotiation import ORIGINAL, negotiate
+from .responses import DICOM_JSON_UTF8, iter_file, multipart_response
 from .storage import Store, instance_filter
 
 NOT_FOUND = {
@@ -48,17 +48,16 @@ def transcoding_error(stored: str, requested: str) -> DicomError:
 async def retrieve(request: Request, study_uid: str, series_uid: str | None = None,
                    sop_uid: str | None = None) -> Response:
     """GET a study, series or instance as DICOM Part 10 files."""
-    level = level_of(series_uid, sop_uid)
-    descriptors = INSTANCE_DESCRIPTORS if level == "instance" else RESOURCE_DESCRIPTORS
-    choice = negotiate(request.headers.get("accept"), descriptors, "application/dicom")
+    choice = negotiate(request.headers.get("accept"), level_of(series_uid, sop_uid))
     store: Store = request.app.state.store
     rows = await anyio.to_thread.run_sync(
         lambda: find_instances(store, study_uid, series_uid, sop_uid, "file_name, transfer_syntax"))
     if choice.transfer_syntax != ORIGINAL:
         if len(rows) > 1:
+            # DicomCoreResource.RetrieveServiceMultiInstanceTranscodingNotSupported
             raise DicomError(406, f"Accept transfer syntax '{choice.transfer_syntax}' is not supported when "
-                                  "multiple instances are matched; retrieve them one at a time or specify "
-                                  "'transfer-syntax=*' in the Accept header.")
+                                  "multiple instances are matched. Matching instances can be retrieved with their "
+                                  "original transfer syntax by specifying 'transfer-syntax=*' in the Accept header.")
         if rows[0]["transfer_syntax"] != choice.transfer_syntax:
             raise transcoding_error(rows[0]["transfer_syntax"], choice.transfer_syntax)
 
@@ -90,8 +89,10 @@ async def metadata(request: Request, study_uid: str, series_uid: str | None = No
         etag = str(rows[0]["watermark"])
     else:
         etag = f"{max(r['watermark'] for r in rows)}-{len(rows)}"
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None and etag in (v.strip().strip('"') for v in if_none_match.split(",")):
-        return Response(status_code=304, headers={"ETag": etag})
+    # RetrieveMetadataService.IsCacheValid: the whole header equals the ETag (ignoring case); no list,
+    # no quotes, no W/. MetadataResult sends no ETag with the 304.
+    if_none_match = ", ".join(request.headers.getlist("if-none-match"))
+    if if_none_match and if_none_match.lower() == etag.lower():
+        return Response(status_code=304)
     body = "[" + ",".join(r["metadata"] for r in rows) + "]"
-    return Response(body.encode("utf-8"), media_type=DICOM_JSON, headers={"ETag": etag})
+    return Response(body.encode("utf-8"), media_type=DICOM_JSON_UTF8, headers={"ETag": etag})

@@ -17,7 +17,15 @@ from mock_server.launcher import Emulator
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 MULTIFRAME_GRAY = "1.2.840.10008.5.1.4.1.1.7.3"
 DICOM_JSON = "application/dicom+json"
+DICOM_JSON_UTF8 = "application/dicom+json; charset=utf-8"  # the Content-Type of Azure's JSON answers
 PLAIN = "text/plain; charset=utf-8"
+
+
+def invalid_uid_text(name: str) -> str:
+    """Azure's 400 text for a malformed UID (InvalidIdentifierException; ``name`` as Azure's nameof)."""
+    return (f"Dicom element '{name}' failed validation for VR 'UI': DICOM Identifier is invalid. Value length "
+            "should not exceed the maximum length of 64 characters. Value should contain characters in '0'-'9' "
+            "and '.'. Each component must start with non-zero number.")
 
 
 @dataclass
@@ -91,6 +99,11 @@ def build_instance(study: str | None = None, series: str | None = None, sop: str
     return Instance(str(ds.get("StudyInstanceUID", "")), str(ds.get("SeriesInstanceUID", "")),
                     str(ds.get("SOPInstanceUID", "")), str(ds.get("SOPClassUID", "")), buffer.getvalue(),
                     frame_bytes)
+
+
+def as_stored(data: bytes) -> bytes:
+    """What the emulator returns for an uploaded file: the same bytes with the preamble zeroed."""
+    return b"\0" * 128 + data[128:]
 
 
 def multipart(parts: list[bytes], boundary: str | None = None, part_type: str | None = "application/dicom",

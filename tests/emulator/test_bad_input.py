@@ -17,7 +17,9 @@ from pydicom.tag import Tag
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 from starlette.routing import Route
 
-from emulator_testlib import DICOM_JSON, PLAIN, build_instance, multipart, raw_request, read_multipart, stow
+from emulator_testlib import (
+    DICOM_JSON, PLAIN, build_instance, invalid_uid_text, multipart, raw_request, read_multipart, stow,
+)
 from mock_server.app import create_app, endpoint
 from mock_server.tokens import make_token
 from mock_server.storage import Store
@@ -46,19 +48,18 @@ def test_path_traversal_is_rejected(emulator, path):
         assert b"failed validation" in body or b"frames" in body
 
 
-@pytest.mark.parametrize("path", [
-    "studies/" + "1" * 65 + "/metadata",
-    "studies/1.2/series/" + "2." * 40 + "1/metadata",
-    "studies/1.2/series/3.4/instances/" + "5" * 10000 + "/metadata",
-    "studies/1.2.%C3%A9/metadata",
-    "studies/%20/metadata",
+@pytest.mark.parametrize("path,name", [
+    ("studies/" + "1" * 65 + "/metadata", "StudyInstanceUid"),
+    ("studies/1.2/series/" + "2." * 40 + "1/metadata", "SeriesInstanceUid"),
+    ("studies/1.2/series/3.4/instances/" + "5" * 10000 + "/metadata", "SopInstanceUid"),
+    ("studies/1.2.%C3%A9/metadata", "StudyInstanceUid"),
+    ("studies/%20/metadata", "StudyInstanceUid"),
 ])
-def test_oversized_or_invalid_uids_are_400(emulator_client, path):
+def test_oversized_or_invalid_uids_are_400(emulator_client, path, name):
     response = emulator_client.get(f"{emulator_client.base}/{path}", headers={"Accept": DICOM_JSON})
     assert response.status_code == 400
     assert response.headers["Content-Type"] == PLAIN
-    assert "is not a valid DICOM UID" in response.text
-    assert len(response.text) < 300  # the bad value is echoed truncated, not whole
+    assert response.text == invalid_uid_text(name)  # the bad value is not echoed
 
 
 BAD_ACCEPTS = [";;;", "a/b; q=abc", "text", "/", "a/b; =c", 'multipart/related; type="application/dicom',
@@ -93,7 +94,7 @@ def test_bad_content_type_headers(emulator_client, emulator, content_type, statu
     response = emulator_client.post(f"{emulator_client.base}/studies", data=b"--abc--\r\n",
                                     headers={"Content-Type": content_type, "Accept": DICOM_JSON})
     assert response.status_code == status
-    if status != 204:
+    if status != 204 and content_type != "image/png":  # [Consumes] answers image/png without a body
         assert response.headers["Content-Type"] == PLAIN
     assert index_count(emulator) == before
 
@@ -196,7 +197,7 @@ def test_bad_query_parameters_on_rendered(emulator_client, stored):
         response = emulator_client.get(f"{url}?{query}", headers={"Accept": "image/png"})
         assert response.status_code in (200, 400), query
         if response.status_code == 400:
-            assert response.text == "Image quality must be between 1 and 100."
+            assert response.text.startswith("The query parameter 'quality' is invalid. The value '"), query
 
 
 def test_client_that_disconnects_mid_upload_leaves_nothing(emulator, emulator_client):
@@ -241,10 +242,14 @@ def test_unexpected_errors_become_a_generic_500(tmp_path):
             time.sleep(0.02)
         port = server.servers[0].sockets[0].getsockname()[1]
         token = make_token(tmp_path / "data")[0]
-        response = requests.get(f"http://127.0.0.1:{port}/v2/boom", headers={"Authorization": f"Bearer {token}"})
+        response = requests.get(f"http://127.0.0.1:{port}/v2/boom",
+                                headers={"Authorization": f"Bearer {token}", "Origin": "http://localhost:3000"})
         assert response.status_code == 500
+        # Azure's UseCors runs before its exception handling: the 500 carries the CORS headers too.
+        assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
         assert response.headers["Content-Type"] == PLAIN
-        assert response.text == "An unexpected error occurred while processing the request."
+        assert response.text == ("The server encountered an internal error. Please retry the request. If the "
+                                 "issue persists, please contact support.")
     finally:
         server.should_exit = True
         thread.join(30)

@@ -67,10 +67,24 @@ def entry(response) -> dict:
     return body
 
 
-def bad(response, name: str) -> None:
+def bad(response, message: str) -> None:
     assert response.status_code == 400, response.text
-    assert response.headers["Content-Type"].startswith("text/plain")
-    assert name in response.text
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.text == message
+
+
+def invalid(key: str, detail: str) -> str:
+    """Azure's QueryModelStateValidator text (InvalidQueryStringValue) around a model-state error."""
+    return f"The query parameter '{key}' is invalid. {detail}"
+
+
+def not_valid(key: str, raw: str) -> str:
+    detail = f"The value '{raw}' is not valid for {key}." if raw.strip() else f"The value '{raw}' is invalid."
+    return invalid(key, detail)
+
+
+LONG_MAX_TEXT = "9.223372036854776E+18"  # RangeAttribute(0, long.MaxValue) prints its double bound
+NO_ZONE = "Date and time value must specify a time zone."
 
 
 def latest_sequence(client) -> int:
@@ -116,7 +130,7 @@ def test_include_metadata_false_leaves_metadata_out(emulator_client, name, value
 def test_include_metadata_must_be_true_or_false(emulator_client, path, value):
     for version in ("v1", "v2"):
         bad(emulator_client.get(url(emulator_client, version, path), params={"includeMetadata": value}),
-            "includeMetadata")
+            not_valid("includeMetadata", value))
 
 
 # --- states ----------------------------------------------------------------------------------------
@@ -137,7 +151,9 @@ def test_states_after_create_delete_create(emulator_client):
     final = after(emulator_client, base)
     assert [(e["action"], e["state"]) for e in final] == [
         ("Create", "Replaced"), ("Delete", "Replaced"), ("Create", "Current")]
-    assert ["metadata" in e for e in final] == [False, False, True]
+    # Replaced entries carry the current version's metadata too (ChangeFeedService).
+    assert ["metadata" in e for e in final] == [True, True, True]
+    assert final[0]["metadata"] == final[1]["metadata"] == final[2]["metadata"]
     assert final[2]["metadata"]["00080018"]["Value"] == [sop]
 
 
@@ -171,15 +187,20 @@ def test_default_limits_are_10_in_v1_and_100_in_v2(emulator_client):
     assert [e["sequence"] for e in rest] == [base + 101]
 
 
-@pytest.mark.parametrize("params, name", [
-    ({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"limit": "ten"}, "limit"),
-    ({"offset": -1}, "offset"), ({"offset": "first"}, "offset"),
+@pytest.mark.parametrize("params, message", [
+    # v1 binds action parameters: the model-state key and the [Range] display name are "offset", "limit".
+    ({"limit": 0}, invalid("limit", "The field limit must be between 1 and 100.")),
+    ({"limit": 101}, invalid("limit", "The field limit must be between 1 and 100.")),
+    ({"limit": "ten"}, not_valid("limit", "ten")),
+    ({"offset": -1}, invalid("offset", f"The field offset must be between 0 and {LONG_MAX_TEXT}.")),
+    ({"offset": "first"}, not_valid("offset", "first")),
     # .NET parses ASCII digits only: a fullwidth or Arabic-Indic one is not a number.
-    ({"limit": "\uff11"}, "limit"), ({"offset": "\u0661"}, "offset"),
-    ({"offset": str(2**63)}, "offset"),
+    ({"limit": "\uff11"}, not_valid("limit", "\uff11")), ({"offset": "\u0661"}, not_valid("offset", "\u0661")),
+    ({"offset": str(2**63)}, not_valid("offset", str(2**63))),
+    ({"offset": "x", "limit": "y"}, not_valid("offset", "x")),  # the first parameter in declaration order
 ])
-def test_v1_bad_paging_is_400(emulator_client, params, name):
-    bad(emulator_client.get(url(emulator_client, "v1"), params=params), name)
+def test_v1_bad_paging_is_400(emulator_client, params, message):
+    bad(emulator_client.get(url(emulator_client, "v1"), params=params), message)
 
 
 def test_v1_limit_100_is_allowed(emulator_client):
@@ -216,24 +237,41 @@ def test_v2_time_window_start_inclusive_end_exclusive(emulator_client):
     assert sequences(startTime=t1, endTime="9999-12-31T23:59:59Z") == [s1, s2, s3]
 
 
-@pytest.mark.parametrize("params, name", [
-    ({"limit": 0}, "limit"), ({"limit": 201}, "limit"), ({"limit": "many"}, "limit"),
-    ({"offset": -1}, "offset"), ({"offset": "1.5"}, "offset"),
-    ({"startTime": "2024-01-01T10:00:00"}, "startTime"),
-    ({"endTime": "2024-01-01T10:00:00"}, "endTime"),
-    ({"startTime": "yesterday"}, "startTime"),
-    ({"startTime": "2024-13-01T10:00:00Z"}, "startTime"),
-    ({"limit": "\uff15"}, "limit"),
-    ({"startTime": "\u0662\u0660\u0662\u0664-01-01T10:00:00Z"}, "startTime"),
+@pytest.mark.parametrize("params, message", [
+    # v2 binds WindowedPaginationOptions: keys and display names are its property names.
+    ({"limit": 0}, invalid("Limit", "The field Limit must be between 1 and 200.")),
+    ({"limit": 201}, invalid("Limit", "The field Limit must be between 1 and 200.")),
+    ({"limit": "many"}, not_valid("Limit", "many")),
+    ({"offset": -1}, invalid("Offset", f"The field Offset must be between 0 and {LONG_MAX_TEXT}.")),
+    ({"offset": "1.5"}, not_valid("Offset", "1.5")),
+    ({"startTime": "2024-01-01T10:00:00"}, invalid("StartTime", NO_ZONE)),
+    ({"endTime": "2024-01-01T10:00:00"}, invalid("EndTime", NO_ZONE)),
+    # MandatoryTimeZoneBinder adds the FormatException itself, whose model-state message is empty.
+    ({"startTime": "yesterday"}, invalid("StartTime", "")),
+    ({"startTime": "2024-13-01T10:00:00Z"}, invalid("StartTime", "")),
+    ({"limit": "\uff15"}, not_valid("Limit", "\uff15")),
+    ({"startTime": "\u0662\u0660\u0662\u0664-01-01T10:00:00Z"}, invalid("StartTime", "")),
     # DateTimeOffset allows offsets up to 14 hours, with minutes below 60.
-    ({"startTime": "2024-01-01T10:00:00+14:01"}, "startTime"),
-    ({"endTime": "2024-01-01T10:00:00-15:00"}, "endTime"),
-    ({"startTime": "2024-01-01T10:00:00+01:60"}, "startTime"),
-    ({"startTime": "2024-01-01T10:00:00Z", "endTime": "2024-01-01T10:00:00Z"}, "startTime"),
-    ({"startTime": "2024-01-02T00:00:00Z", "endTime": "2024-01-01T00:00:00Z"}, "endTime"),
+    ({"startTime": "2024-01-01T10:00:00+14:01"}, invalid("StartTime", "")),
+    ({"endTime": "2024-01-01T10:00:00-15:00"}, invalid("EndTime", "")),
+    ({"startTime": "2024-01-01T10:00:00+01:60"}, invalid("StartTime", "")),
+    # The window check (IValidatableObject, no member name, options bound without a prefix: key '').
+    ({"startTime": "2024-01-01T10:00:00Z", "endTime": "2024-01-01T10:00:00Z"},
+     invalid("", "The start time '2024-01-01T10:00:00.0000000+00:00' must occur strictly before the end time "
+                 "'2024-01-01T10:00:00.0000000+00:00'.")),
+    ({"startTime": "2024-01-02T00:00:00+02:00", "endTime": "2024-01-01T00:00:00Z"},
+     invalid("", "The start time '2024-01-01T22:00:00.0000000+00:00' must occur strictly before the end time "
+                 "'2024-01-01T00:00:00.0000000+00:00'.")),
 ])
-def test_v2_bad_paging_is_400(emulator_client, params, name):
-    bad(emulator_client.get(url(emulator_client, "v2"), params=params), name)
+def test_v2_bad_paging_is_400(emulator_client, params, message):
+    bad(emulator_client.get(url(emulator_client, "v2"), params=params), message)
+
+
+def test_v2_offset_is_64_bit(emulator_client):
+    # PaginationOptions.Offset is a long: beyond int.MaxValue it is simply past the end of the feed.
+    response = emulator_client.get(url(emulator_client, "v2"), params={"offset": 2**31})
+    assert response.status_code == 200
+    assert response.json() == []
 
 
 # --- latest ----------------------------------------------------------------------------------------

@@ -52,15 +52,17 @@ def test_single_part_accept_with_several_frames_is_400(emulator_client, multifra
                                    headers={"Accept": "application/octet-stream; transfer-syntax=*"})
     assert response.status_code == 400
     assert response.headers["Content-Type"] == PLAIN
-    assert "multipart" in response.text.lower()
+    assert response.text == ("The accept header is supported for single frame retrieval, use multi-part accept "
+                             "header instead.")
 
 
-def test_v1_has_no_single_part_frames(v1_client, multiframe):
+def test_v1_serves_single_part_frames_too(v1_client, multiframe):
+    # One descriptor table for every API version (AcceptHeaderHandler; both conformance statements).
     url = f"{v1_client.base}/{multiframe.path}/frames/1"
     response = v1_client.get(url, headers={"Accept": "application/octet-stream; transfer-syntax=*"})
-    assert response.status_code == 406
-    response = v1_client.get(url, headers={"Accept": OCTET_ANY})
     assert response.status_code == 200
+    assert response.headers["Content-Type"] == f"application/octet-stream; transfer-syntax={EXPLICIT}"
+    assert response.content == multiframe.frames[0]
 
 
 @pytest.mark.parametrize("frames", ["0", "-1", "1,,2", "a", "1.5", "", " ", "1,0",

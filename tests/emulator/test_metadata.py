@@ -2,14 +2,14 @@
 
 import pytest
 
-from emulator_testlib import DICOM_JSON, PLAIN, build_instance, send, stow
+from emulator_testlib import DICOM_JSON, DICOM_JSON_UTF8, PLAIN, build_instance, send, stow
 
 
 def test_instance_metadata_is_an_array_without_bulk_data(emulator_client, stored):
     inst = stored(ImageComments="synthetic", WindowCenter="2048", WindowWidth="4096.5")
     response = emulator_client.get(f"{emulator_client.base}/{inst.path}/metadata", headers={"Accept": DICOM_JSON})
     assert response.status_code == 200
-    assert response.headers["Content-Type"] == DICOM_JSON
+    assert response.headers["Content-Type"] == DICOM_JSON_UTF8
     body = response.json()
     assert isinstance(body, list) and len(body) == 1
     meta = body[0]
@@ -52,8 +52,12 @@ def test_etag_and_if_none_match(emulator_client):
     not_modified = emulator_client.get(url, headers={"Accept": DICOM_JSON, "If-None-Match": etag})
     assert not_modified.status_code == 304
     assert not_modified.content == b""
-    quoted = emulator_client.get(url, headers={"Accept": DICOM_JSON, "If-None-Match": f'"{etag}"'})
-    assert quoted.status_code == 304
+    assert "ETag" not in not_modified.headers  # MetadataResult adds the ETag only to a 200
+    # IsCacheValid compares the whole header with the ETag: a quoted, weak or listed value is a miss.
+    for value in (f'"{etag}"', f"W/{etag}", f"{etag}, 1-1", f"1-1, {etag}"):
+        missed = emulator_client.get(url, headers={"Accept": DICOM_JSON, "If-None-Match": value})
+        assert missed.status_code == 200, value
+        assert missed.headers["ETag"] == etag
     # A new instance changes the study's ETag, so the old one no longer matches.
     assert stow(emulator_client, [build_instance(study=a.study).data]).status_code == 200
     changed = emulator_client.get(url, headers={"Accept": DICOM_JSON, "If-None-Match": etag})
@@ -76,7 +80,7 @@ def test_json_accepts(emulator_client, stored, accept):
     inst = stored()
     response = emulator_client.get(f"{emulator_client.base}/{inst.path}/metadata", headers={"Accept": accept})
     assert response.status_code == 200
-    assert response.headers["Content-Type"] == DICOM_JSON
+    assert response.headers["Content-Type"] == DICOM_JSON_UTF8
 
 
 def test_missing_study_metadata_is_404(emulator_client):

@@ -77,6 +77,30 @@ def bad(response, *words: str) -> str:
     return response.text
 
 
+def not_queryable(name: str) -> str:
+    # DicomCoreResource.UnsupportedSearchParameter (its double space included)
+    return (f"Invalid query: AttributeId {name} is not queryable.  If the parameter is an attribute keyword, check "
+            "the casing as they are case-sensitive. The conformance statement has a list of supported query "
+            "parameters, attributes and the levels.")
+
+
+def unknown_parameter(name: str) -> str:
+    # DicomCoreResource.UnknownQueryParameter
+    return (f"Invalid query: unknown query parameter '{name}'. If the parameter is an attribute keyword, check the "
+            "casing as they are case-sensitive. The conformance statement has a list of supported query "
+            "parameters, attributes and the levels.")
+
+
+def invalid_option(key: str, detail: str) -> str:
+    # QueryModelStateValidator: InvalidQueryStringValue around ASP.NET Core's model-state message.
+    return f"The query parameter '{key}' is invalid. {detail}"
+
+
+def invalid_date(value: str) -> str:
+    return (f"Invalid query: specified Date value '{value}' is invalid for attribute 'StudyDate'. Date should be "
+            "valid and formatted as yyyyMMdd.")
+
+
 def empty(response) -> None:
     assert response.status_code == 204, response.text
     assert response.content == b""
@@ -151,7 +175,7 @@ def test_all_six_search_resources(emulator_client, data):
 ])
 def test_attribute_not_searchable_on_the_resource_is_400(emulator_client, data, path, params):
     name = next(iter(params))
-    bad(get(emulator_client, path.format(a=data.a, a1=data.a1), params), name, "not searchable")
+    assert bad(get(emulator_client, path.format(a=data.a, a1=data.a1), params)) == not_queryable(name)
 
 
 def test_searchable_attributes_of_each_level(emulator_client, data):
@@ -222,14 +246,16 @@ def test_fuzzy_matching_applies_to_referring_physician_too(emulator_client, data
 
 
 def test_quote_in_fuzzy_person_name_is_400(emulator_client, data):
-    bad(get(emulator_client, "studies", {"PatientName": 'Doe "John', "fuzzymatching": "true"}),
-        "PatientName", '"')
+    assert bad(get(emulator_client, "studies", {"PatientName": 'Doe "John', "fuzzymatching": "true"})) == (
+        "Invalid query: specified tag 'PatientName' value 'Doe \"John' contains unsupported character '\"'. "
+        "Character is not supported with Fuzzy match, try exact match or removing the invalid character. ")
     # Without fuzzy matching a quote is just a character.
     empty(get(emulator_client, "studies", {"PatientID": data.pid, "PatientName": 'Doe "John'}))
 
 
 def test_fuzzymatching_must_be_a_boolean(emulator_client, data):
-    bad(get(emulator_client, "studies", {"PatientID": data.pid, "fuzzymatching": "yes"}), "fuzzymatching")
+    assert bad(get(emulator_client, "studies", {"PatientID": data.pid, "fuzzymatching": "yes"})) == \
+        invalid_option("FuzzyMatching", "The value 'yes' is not valid for FuzzyMatching.")
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -256,17 +282,25 @@ def test_patient_birth_date_range(emulator_client, data):
     assert results[0][BIRTH_DATE] == {"vr": "DA", "Value": ["19700101"]}
 
 
-@pytest.mark.parametrize("value, words", [
-    ("-", ["StudyDate", "-"]),
-    ("2020-09-22", ["StudyDate", "2020-09-22"]),
-    ("20201301", ["StudyDate", "20201301"]),
-    ("2020092", ["StudyDate", "2020092"]),
-    ("Sept 2020", ["StudyDate"]),
-    ("20211231-20200101", ["StudyDate", "20211231"]),
-    ("\u0662\u0660\u0662\u0660\u0660\u0669\u0662\u0662", ["StudyDate"]),  # Arabic-Indic digits
+@pytest.mark.parametrize("value, message", [
+    ("2020-09-22-01", invalid_date("2020-09-22-01")),
+    ("2020-09", invalid_date("2020")),  # a two-part value is a range; its first part is checked
+    ("20201301", invalid_date("20201301")),
+    ("2020092", invalid_date("2020092")),
+    ("Sept 2020", invalid_date("Sept 2020")),
+    ("20211231-20200101", "Invalid query: specified date range '20211231-20200101' is invalid.\nThe first part "
+                          "date 20211231 should be lesser than or equal to the second part date 20200101."),
+    ("\u0662\u0660\u0662\u0660\u0660\u0669\u0662\u0662",  # Arabic-Indic digits
+     invalid_date("\u0662\u0660\u0662\u0660\u0660\u0669\u0662\u0662")),
 ])
-def test_bad_dates_are_400(emulator_client, data, value, words):
-    bad(get(emulator_client, "studies", {"PatientID": data.pid, "StudyDate": value}), *words)
+def test_bad_dates_are_400(emulator_client, data, value, message):
+    assert bad(get(emulator_client, "studies", {"PatientID": data.pid, "StudyDate": value})) == message
+
+
+def test_a_date_range_with_both_ends_empty_matches_any_date(emulator_client, data):
+    # ParseDateOrTimeTagValue: "-" is DateTime.MinValue..MaxValue (only time ranges reject it).
+    dated = ok(get(emulator_client, "studies", {"PatientID": data.pid, "StudyDate": "-"}))
+    assert uids(dated, STUDY_UID) == [data.c, data.b, data.a]  # every study here has a StudyDate
 
 
 def test_modalities_in_study_is_a_filter_and_returned(emulator_client, data):
@@ -296,15 +330,16 @@ def test_includefield_all_returns_the_level_set(emulator_client, data):
 
 
 def test_includefield_all_with_other_fields_is_400(emulator_client, data):
-    bad(get(emulator_client, "studies", {"PatientID": data.pid, "includefield": "all,PatientSex"}),
-        "includefield", "all")
-    bad(get(emulator_client, "studies", [("PatientID", data.pid), ("includefield", "all"),
-                                          ("includefield", "StudyTime")]), "all")
+    message = "Invalid query: cannot specify included fields in addition to 'all'."
+    assert bad(get(emulator_client, "studies", {"PatientID": data.pid, "includefield": "all,PatientSex"})) == message
+    assert bad(get(emulator_client, "studies", [("PatientID", data.pid), ("includefield", "all"),
+                                                 ("includefield", "StudyTime")])) == message
 
 
 def test_includefield_unknown_attribute_is_400(emulator_client, data):
-    bad(get(emulator_client, "studies", {"PatientID": data.pid, "includefield": "NotAKeyword"}),
-        "includefield", "NotAKeyword")
+    for field in ("NotAKeyword", "00100099", "patientsex"):  # 00100099: a tag number outside the dictionary
+        assert bad(get(emulator_client, "studies", {"PatientID": data.pid, "includefield": field})) == \
+            f"Invalid query: IncludeField has unknown attribute '{field}'."
 
 
 def test_computed_study_attributes(emulator_client, data):
@@ -342,20 +377,31 @@ def test_offset_beyond_the_end_is_204(emulator_client, data):
     empty(get(emulator_client, "studies", {"PatientID": data.pid, "offset": "3"}))
 
 
-@pytest.mark.parametrize("params, name", [
-    ({"limit": "0"}, "limit"),
-    ({"limit": "201"}, "limit"),
-    ({"limit": "-5"}, "limit"),
-    ({"limit": "ten"}, "limit"),
-    ({"limit": ""}, "limit"),
-    ({"offset": "-1"}, "offset"),
-    ({"offset": "one"}, "offset"),
-    ({"limit": "\uff15"}, "limit"),  # .NET parses ASCII digits only
-    ({"offset": "\u0661"}, "offset"),
-    ({"offset": str(2**63)}, "offset"),  # offset binds to a long
+LIMIT_RANGE = invalid_option("Limit", "The field Limit must be between 1 and 200.")
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"limit": "0"}, LIMIT_RANGE),
+    ({"limit": "201"}, LIMIT_RANGE),
+    ({"limit": "-5"}, LIMIT_RANGE),
+    ({"limit": "ten"}, invalid_option("Limit", "The value 'ten' is not valid for Limit.")),
+    ({"limit": ""}, invalid_option("Limit", "The value '' is invalid.")),
+    ({"offset": "-1"}, invalid_option("Offset", "The field Offset must be between 0 and 9.223372036854776E+18.")),
+    ({"offset": "one"}, invalid_option("Offset", "The value 'one' is not valid for Offset.")),
+    ({"limit": "\uff15"}, invalid_option("Limit", "The value '\uff15' is not valid for Limit.")),  # ASCII digits only
+    ({"offset": "\u0661"}, invalid_option("Offset", "The value '\u0661' is not valid for Offset.")),
+    ({"offset": str(2**63)}, invalid_option("Offset", f"The value '{2**63}' is not valid for Offset.")),  # a long
+    ({"limit": "x", "offset": "y"}, invalid_option("Offset", "The value 'y' is not valid for Offset.")),  # Offset first
 ])
-def test_bad_limit_or_offset_is_400(emulator_client, data, params, name):
-    bad(get(emulator_client, "studies", {"PatientID": data.pid, **params}), name)
+def test_bad_limit_or_offset_is_400(emulator_client, data, params, message):
+    assert bad(get(emulator_client, "studies", {"PatientID": data.pid, **params})) == message
+
+
+@pytest.mark.parametrize("accept", ["image/png", "application/dicom"])
+def test_bad_options_are_400_before_accept_and_bad_filters_406_first(emulator_client, data, accept):
+    # Model binding (QueryModelStateValidator) runs before the Accept filter; the query parser after it.
+    assert bad(get(emulator_client, "studies", {"limit": "0"}, headers={"Accept": accept})) == LIMIT_RANGE
+    assert get(emulator_client, "studies", {"Colour": "blue"}, headers={"Accept": accept}).status_code == 406
 
 
 def test_default_limit_is_100(emulator_client):
@@ -376,12 +422,12 @@ def test_no_match_is_204(emulator_client, data):
 # --- bad parameters --------------------------------------------------------------------------------
 
 def test_unknown_parameter_is_400(emulator_client, data):
-    bad(get(emulator_client, "studies", {"PatientID": data.pid, "Colour": "blue"}), "Colour")
+    response = get(emulator_client, "studies", {"PatientID": data.pid, "Colour": "blue"})
+    assert bad(response) == unknown_parameter("Colour")
 
 
 def test_attribute_keywords_are_case_sensitive(emulator_client, data):
-    text = bad(get(emulator_client, "studies", {"patientid": data.pid}), "patientid")
-    assert "case-sensitive" in text
+    assert bad(get(emulator_client, "studies", {"patientid": data.pid})) == unknown_parameter("patientid")
 
 
 def test_reserved_parameter_names_are_case_insensitive(emulator_client, data):
@@ -394,17 +440,22 @@ def test_reserved_parameter_names_are_case_insensitive(emulator_client, data):
 
 
 def test_repeated_attribute_is_400(emulator_client, data):
-    bad(get(emulator_client, "studies", [("PatientID", data.pid), ("PatientID", data.pid)]), "PatientID")
+    assert bad(get(emulator_client, "studies", [("PatientID", data.pid), ("PatientID", data.pid)])) == (
+        "Invalid QIDO-RS query. Duplicate AttributeId 'PatientID'. Each attribute is only allowed to be specified "
+        "once.")
 
 
 def test_keyword_and_tag_of_the_same_attribute_is_400(emulator_client, data):
-    bad(get(emulator_client, "studies", [("PatientID", data.pid), ("00100020", data.pid)]),
-        "PatientID", "00100020")
+    assert bad(get(emulator_client, "studies", [("PatientID", data.pid), ("00100020", data.pid)])) == (
+        "Invalid query: attribute '00100020' has been specified more than once using different ID formats. "
+        "Each attribute is only allowed to be specified once.")
 
 
 def test_empty_value_is_400(emulator_client, data):
-    bad(get(emulator_client, "studies", {"PatientID": data.pid, "StudyDescription": ""}), "StudyDescription")
-    bad(get(emulator_client, "studies", {"PatientID": "  "}), "PatientID")
+    for params, name in (({"PatientID": data.pid, "StudyDescription": ""}, "StudyDescription"),
+                         ({"PatientID": "  "}, "PatientID")):
+        assert bad(get(emulator_client, "studies", params)) == \
+            f"Invalid query: AttributeId '{name}' has empty string value that is not supported."
 
 
 @pytest.mark.parametrize("path", ["studies/{a}/series", "studies/{a}/instances"])

@@ -53,12 +53,47 @@ def test_quality_changes_jpeg_size(emulator_client, stored):
     assert len(small.content) < len(large.content)
 
 
-@pytest.mark.parametrize("quality", ["0", "101", "-1", "abc", "", "%C2%B2", "%D9%A1", "%EF%BC%95%EF%BC%90"])
-def test_bad_quality_is_400(emulator_client, multiframe, quality):
+QUALITY_RANGE = "Image quality must be between 1 and 100 inclusive"  # DicomCoreResource.InvalidImageQuality
+
+
+@pytest.mark.parametrize("quality,message", [
+    ("0", QUALITY_RANGE), ("101", QUALITY_RANGE), ("-1", QUALITY_RANGE),
+    # Not an int: ASP.NET Core's model-binding message inside Azure's InvalidQueryStringValue.
+    ("abc", "The query parameter 'quality' is invalid. The value 'abc' is not valid for quality."),
+    ("", "The query parameter 'quality' is invalid. The value '' is invalid."),
+    ("%C2%B2", "The query parameter 'quality' is invalid. The value '\u00b2' is not valid for quality."),
+    ("%D9%A1", "The query parameter 'quality' is invalid. The value '\u0661' is not valid for quality."),
+    ("%EF%BC%95%EF%BC%90",
+     "The query parameter 'quality' is invalid. The value '\uff15\uff10' is not valid for quality."),
+])
+def test_bad_quality_is_400(emulator_client, multiframe, quality, message):
     response = fetch(emulator_client, rendered_url(emulator_client, multiframe) + f"?quality={quality}", "image/jpeg")
     assert response.status_code == 400
     assert response.headers["Content-Type"] == PLAIN
-    assert response.text == "Image quality must be between 1 and 100."
+    assert response.text == message
+
+
+@pytest.mark.parametrize("accept", ["*/*", "image/gif", "image/png, image/jpeg"])
+def test_bad_quality_is_400_before_accept_is_looked_at(emulator_client, multiframe, accept):
+    response = fetch(emulator_client, rendered_url(emulator_client, multiframe) + "?quality=0", accept)
+    assert response.status_code == 400
+    assert response.text == QUALITY_RANGE
+
+
+def test_several_accept_ranges_are_406_with_azures_text(emulator_client, multiframe):
+    response = fetch(emulator_client, rendered_url(emulator_client, multiframe), "image/png, image/jpeg")
+    assert response.status_code == 406
+    assert response.text == "The request contains multiple accept headers, which is not supported."
+    response = fetch(emulator_client, rendered_url(emulator_client, multiframe), "image/gif")
+    assert response.text == "The request headers are not acceptable"
+
+
+def test_multipart_accept_naming_png_renders_png(emulator_client, multiframe):
+    # GetValidRenderAcceptHeader looks only at the media type ToAcceptHeader gives: the part type.
+    response = fetch(emulator_client, rendered_url(emulator_client, multiframe), 'multipart/related; type="image/png"')
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize("accept", ["*/*", "image/gif", "application/dicom", "image/png, image/jpeg", "image/*"])
@@ -74,11 +109,17 @@ def test_frame_beyond_the_last_is_404(emulator_client, multiframe):
     assert response.text == "The specified frame cannot be found."
 
 
-@pytest.mark.parametrize("frame", ["0", "x", "1,2"])
-def test_bad_frame_is_400(emulator_client, multiframe, frame):
-    response = fetch(emulator_client, rendered_url(emulator_client, multiframe, frame), "image/png")
+@pytest.mark.parametrize("frame,message", [
+    ("0", "The specified frames value is not valid. At least one frame must be present, and all requested "
+          "frames must have value greater than 0."),
+    ("x", "The query parameter 'frame' is invalid. The value 'x' is not valid for frame."),
+    ("1,2", "The query parameter 'frame' is invalid. The value '1,2' is not valid for frame."),
+])
+def test_bad_frame_is_400(emulator_client, multiframe, frame, message):
+    response = fetch(emulator_client, rendered_url(emulator_client, multiframe, frame), "image/gif")
     assert response.status_code == 400
     assert response.headers["Content-Type"] == PLAIN
+    assert response.text == message
 
 
 def test_no_pixel_data_is_404(emulator_client, stored):

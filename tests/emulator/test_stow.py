@@ -6,9 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian
 
-from emulator_testlib import DICOM_JSON, PLAIN, build_instance, multipart, new_uid, send, session_for, stow
+from emulator_testlib import (
+    DICOM_JSON, DICOM_JSON_UTF8, PLAIN, build_instance, invalid_uid_text, multipart, new_uid, send, session_for,
+    stow,
+)
 
-STUDY_MISMATCH = "The StudyInstanceUid in the payload does not match the specified StudyInstanceUid."
+# StoreValidationResultBuilder: ErrorMessageFormat "DICOM{0}: {1} - {2}" with fo-dicom's lower-case tag text.
+STUDY_MISMATCH = ("DICOM100: (0020,000d) - The StudyInstanceUid in the payload does not match the specified "
+                  "StudyInstanceUid.")
 
 
 def instance_url(client, inst):
@@ -36,7 +41,7 @@ def test_multipart_store_is_200_with_referenced_sop_sequence(emulator_client):
     a, b = build_instance(), build_instance()
     response = stow(emulator_client, [a.data, b.data])
     assert response.status_code == 200
-    assert response.headers["Content-Type"] == DICOM_JSON
+    assert response.headers["Content-Type"] == DICOM_JSON_UTF8
     assert response.json() == {"00081199": {"vr": "SQ", "Value": [success_item(emulator_client, a),
                                                                   success_item(emulator_client, b)]}}
     assert exists(emulator_client, a) and exists(emulator_client, b)
@@ -111,7 +116,7 @@ def test_duplicate_is_409_with_45070(emulator_client):
     assert stow(emulator_client, [inst.data]).status_code == 200
     response = stow(emulator_client, [inst.data])
     assert response.status_code == 409
-    assert response.headers["Content-Type"] == DICOM_JSON
+    assert response.headers["Content-Type"] == DICOM_JSON_UTF8
     assert response.json() == {"00081198": {"vr": "SQ", "Value": [{
         "00081150": {"vr": "UI", "Value": [inst.sop_class]},
         "00081155": {"vr": "UI", "Value": [inst.sop]},
@@ -209,7 +214,15 @@ def test_invalid_uid_in_file_is_409(emulator_client):
 
 def test_v2_empty_patient_id_is_accepted_v1_rejects_it(emulator_client, v1_client):
     inst = build_instance(PatientID="")
-    assert stow(emulator_client, [inst.data]).status_code == 200
+    response = stow(emulator_client, [inst.data])
+    # ValidateStringItemWithLeniency: a warning (202, WarningReason 1), and PatientID is left out of the metadata.
+    assert response.status_code == 202
+    item = response.json()["00081199"]["Value"][0]
+    assert item["00081196"] == {"vr": "US", "Value": [1]}
+    assert item["00741048"]["Value"] == [
+        {"00000902": {"vr": "LO", "Value": ["DICOM100: (0010,0020) - The required tag '(0010,0020)' is missing."]}}]
+    metadata = emulator_client.get(f"{emulator_client.base}/{inst.path}/metadata", headers={"Accept": DICOM_JSON})
+    assert "00100020" not in metadata.json()[0]
     inst = build_instance(PatientID="")
     response = stow(v1_client, [inst.data])
     assert response.status_code == 409
@@ -230,13 +243,67 @@ def test_v2_invalid_indexed_attribute_is_202_warning_and_dropped(emulator_client
     assert metadata["00100020"] == {"vr": "LO", "Value": ["SYN-1"]}
 
 
+def test_v2_invalid_other_attribute_is_202_warning_and_dropped_v1_stores_it(emulator_client, v1_client):
+    # GenerateValidationWarnings validates every element in v2; v1 looks at indexed attributes only.
+    inst = build_instance(ConversionType="wsd-lower", ContentDate="2024-01-01")
+    response = stow(emulator_client, [inst.data])
+    assert response.status_code == 202
+    item = response.json()["00081199"]["Value"][0]
+    assert item["00081196"] == {"vr": "US", "Value": [1]}
+    assert [c["00000902"]["Value"][0] for c in item["00741048"]["Value"]] == [
+        'DICOM100: (0008,0023) - Content "2024-01-01" does not validate VR DA: one of the date values does not '
+        "match the pattern YYYYMMDD",
+        'DICOM100: (0008,0064) - Content "wsd-lower" does not validate VR CS: value contains invalid character',
+    ]
+    metadata = emulator_client.get(f"{emulator_client.base}/{inst.path}/metadata", headers={"Accept": DICOM_JSON})
+    assert "00080064" not in metadata.json()[0] and "00080023" not in metadata.json()[0]
+    v1_inst = build_instance(ConversionType="wsd-lower")
+    response = stow(v1_client, [v1_inst.data])
+    assert response.status_code == 200
+    metadata = v1_client.get(f"{v1_client.base}/{v1_inst.path}/metadata", headers={"Accept": DICOM_JSON})
+    assert metadata.json()[0]["00080064"] == {"vr": "CS", "Value": ["wsd-lower"]}
+
+
 def test_v1_invalid_indexed_attribute_fails_the_instance(v1_client):
     inst = build_instance(StudyDate="2024-01-01")
     response = stow(v1_client, [inst.data])
     assert response.status_code == 409
     item = response.json()["00081198"]["Value"][0]
     assert item["00081197"] == {"vr": "US", "Value": [43264]}
-    assert "does not validate VR DA" in item["00741048"]["Value"][0]["00000902"]["Value"][0]
+    # v1 checks indexed attributes with Azure's minimum validator (ElementValidationException).
+    assert item["00741048"]["Value"] == [{"00000902": {"vr": "LO", "Value": [
+        "DICOM100: (0008,0020) - Dicom element 'StudyDate' failed validation for VR 'DA': Value cannot be parsed "
+        "as a valid date."]}}]
+
+
+MULTI_VALUED_WARNING = ('299 127.0.0.1: "One or more indexed Dicom tag(s) have multiple values, only first value '
+                        'is indexed."')
+
+
+def test_multi_valued_indexed_attributes_get_a_warning_header(emulator_client, v1_client):
+    # v1 checks every indexed attribute, v2 only the required core tags (PatientID).
+    response = stow(v1_client, [build_instance(PatientName="Doe^John\\Roe^Jane").data])
+    assert response.status_code == 200
+    assert response.headers["Warning"] == MULTI_VALUED_WARNING
+    response = stow(emulator_client, [build_instance(PatientName="Doe^John\\Roe^Jane").data])
+    assert response.status_code == 200
+    assert "Warning" not in response.headers
+    response = stow(emulator_client, [build_instance(PatientID="SYN-1\\SYN-2").data])
+    assert response.status_code == 200
+    assert response.headers["Warning"] == MULTI_VALUED_WARNING
+    assert "Warning" not in stow(emulator_client, [build_instance().data]).headers
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_a_control_character_in_patient_id_fails_the_instance(emulator_client, v1_client, version):
+    client = v1_client if version == "v1" else emulator_client
+    inst = build_instance(PatientID="SYN\x01ID")
+    response = stow(client, [inst.data])
+    assert response.status_code == 409  # a required core tag: an error, not a warning, in v2 too
+    item = response.json()["00081198"]["Value"][0]
+    assert item["00741048"]["Value"] == [{"00000902": {"vr": "LO", "Value": [
+        "DICOM100: (0010,0020) - Dicom element 'PatientID' failed validation for VR 'LO': Value contains "
+        "invalid character."]}}]
 
 
 def test_v1_success_items_have_no_failed_attributes_sequence(v1_client):
@@ -265,7 +332,7 @@ def test_acceptable_accept_headers(emulator_client, accept):
     inst = build_instance()
     response = stow(emulator_client, [inst.data], Accept=accept)
     assert response.status_code == 200
-    assert response.headers["Content-Type"] == DICOM_JSON
+    assert response.headers["Content-Type"] == DICOM_JSON_UTF8
 
 
 @pytest.mark.parametrize("accept", [None, "", "application/dicom", "text/html",
@@ -282,17 +349,26 @@ def test_unacceptable_accept_is_406_and_nothing_stored(emulator_client, accept):
 
 @pytest.mark.parametrize("content_type", [
     "multipart/form-data; boundary=abc", "text/plain", "application/octet-stream", "application/json",
-    "multipart/related", 'multipart/related; type="application/dicom"', "not a content type",
+    "application/dicom+json", "not a content type",
 ])
-def test_unsupported_content_type_is_415(emulator_client, content_type):
+def test_unsupported_content_type_is_415_with_an_empty_body(emulator_client, content_type):
+    # [Consumes("application/dicom", "multipart/related")]: ASP.NET Core's UnsupportedMediaTypeResult.
     inst = build_instance()
     body, _ = multipart([inst.data], boundary="abc")
     response = emulator_client.post(f"{emulator_client.base}/studies", data=body,
+                                    headers={"Content-Type": content_type, "Accept": "text/html"})
+    assert response.status_code == 415  # before the Accept filter's 406
+    assert response.content == b""
+    assert not exists(emulator_client, inst)
+
+
+@pytest.mark.parametrize("content_type", ["multipart/related", 'multipart/related; type="application/dicom"'])
+def test_multipart_without_boundary_is_415(emulator_client, content_type):
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=b"x",
                                     headers={"Content-Type": content_type, "Accept": DICOM_JSON})
     assert response.status_code == 415
     assert response.headers["Content-Type"] == PLAIN
-    assert "is not supported" in response.text
-    assert not exists(emulator_client, inst)
+    assert response.text == f"The content type '{content_type}' is either not multipart or is missing boundary."
 
 
 def test_missing_content_type_is_415(emulator_client):
@@ -344,7 +420,7 @@ def test_bad_study_uid_in_path_is_400(emulator_client, study):
     response = stow(emulator_client, [inst.data], study=study)
     assert response.status_code == 400
     assert response.headers["Content-Type"] == PLAIN
-    assert "StudyInstanceUID" in response.text
+    assert response.text == invalid_uid_text("StudyInstanceUid")
     assert not exists(emulator_client, inst)
 
 
@@ -359,7 +435,16 @@ def test_malformed_multipart_is_400_and_nothing_stored(emulator_client, name, bo
         "Content-Type": 'multipart/related; type="application/dicom"; boundary=m', "Accept": DICOM_JSON})
     assert response.status_code == 400, name
     assert response.headers["Content-Type"] == PLAIN
-    assert "multipart" in response.text
+    assert response.text
+
+
+@pytest.mark.parametrize("body", [b"--m\r\nContent-Type: application/dicom\r\n\r\nDICM-ish data",
+                                  b"no boundary anywhere in this body"])
+def test_a_body_ending_before_a_boundary_gets_aspnet_cores_text(emulator_client, body):
+    response = emulator_client.post(f"{emulator_client.base}/studies", data=body, headers={
+        "Content-Type": 'multipart/related; type="application/dicom"; boundary=m', "Accept": DICOM_JSON})
+    assert response.status_code == 400
+    assert response.text == "Unexpected end of Stream, the content may have already been read by another component."
 
 
 def test_truncated_multipart_with_valid_parts_stores_nothing(emulator_client):
@@ -380,7 +465,7 @@ def test_oversized_request_is_413_and_nothing_stored(own_emulator):
     response = stow(client, [big.data])
     assert response.status_code == 413
     assert response.headers["Content-Type"] == PLAIN
-    assert "maximum size" in response.text
+    assert response.text == "The request exceeded the allowed limit of 20000 bytes."  # RequestLengthLimitExceeded
     assert not exists(client, big)
     assert list((emu.data_dir / "tmp").iterdir()) == []
 

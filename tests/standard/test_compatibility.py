@@ -73,6 +73,8 @@ STEPS: dict[str, Step] = {
         Step("GET", "studies/{study}", {"Accept": f"{DICOM}; transfer-syntax=*"}),
     "WADO study, multipart, no `transfer-syntax`":
         Step("GET", "studies/{study}", {"Accept": DICOM}),
+    "WADO study, bare `Accept: */*`":
+        Step("GET", "studies/{study}", {"Accept": "*/*"}),
     "WADO series, multipart, `transfer-syntax=*`":
         Step("GET", "studies/{study}/series/{series}", {"Accept": f"{DICOM}; transfer-syntax=*"}),
     "WADO instance, multipart, `transfer-syntax=*`":
@@ -87,6 +89,11 @@ STEPS: dict[str, Step] = {
         Step("GET", f"{INSTANCE}/frames/1", {"Accept": f"{FRAMES}; transfer-syntax=*"}),
     "frame 1, octet-stream, no `transfer-syntax`":
         Step("GET", f"{INSTANCE}/frames/1", {"Accept": FRAMES}),
+    "frame 1, `multipart/related; type=\"*/*\"` (dicomweb-client's default)":
+        Step("GET", f"{INSTANCE}/frames/1", {"Accept": 'multipart/related; type="*/*"'}),
+    "frame 1, unquoted `type=application/octet-stream; transfer-syntax=*` (OHIF's default)":
+        Step("GET", f"{INSTANCE}/frames/1", {"Accept": "multipart/related; type=application/octet-stream; "
+                                                       "transfer-syntax=*"}),
     "rendered instance, `Accept: image/jpeg`":
         Step("GET", f"{INSTANCE}/rendered", {"Accept": "image/jpeg"}),
     "QIDO `/studies?StudyInstanceUID=`":
@@ -117,6 +124,10 @@ STEPS: dict[str, Step] = {
         Step("DELETE", "studies/{study}"),
     "change feed `GET /changefeed?offset=0&limit=10`":
         Step("GET", "changefeed?offset=0&limit=10"),
+    "CORS preflight `OPTIONS /studies` from `http://localhost:3000`":
+        Step("OPTIONS", "studies", {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET",
+                                    "Access-Control-Request-Headers": "authorization"},
+             stored=False, authenticated=False),
 }
 
 
