@@ -70,9 +70,11 @@ class FrameSource:
             raise DicomError(404, INSTANCE_NOT_FOUND) from None
         try:
             self._open()
-        except BaseException:
-            self._file.close()
-            raise
+        except FileNotFoundError:  # pydicom reopens the file by name for deferred values
+            raise DicomError(404, INSTANCE_NOT_FOUND) from None
+        finally:
+            if not hasattr(self, "_ds"):
+                self._file.close()
 
     def _open(self) -> None:
         if self.deflated:

@@ -245,6 +245,8 @@ def test_unexpected_errors_become_a_generic_500(tmp_path):
         assert response.status_code == 500
         assert response.headers["Content-Type"] == PLAIN
         assert response.text == "An unexpected error occurred while processing the request."
+        # The server closes the connection after a 500: it says so, so the client does not reuse it.
+        assert response.headers["Connection"] == "close"
     finally:
         server.should_exit = True
         thread.join(30)
