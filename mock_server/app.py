@@ -43,7 +43,9 @@ def endpoint(handler: Handler, write: bool = False) -> Callable[[Request], Await
             return Response(status_code=404)  # Azure: unknown API versions have no route
         request.state.api_version = version
         request.state.base_url = f"{str(request.base_url).rstrip('/')}/v{version}"
-        authorize(authenticate(request.headers.get("authorization"), request.app.state.secret), write)
+        # Repeated Authorization headers are joined, as ASP.NET Core does: then no token validates (401).
+        authorization = ", ".join(request.headers.getlist("authorization")) or None
+        authorize(authenticate(authorization, request.app.state.secret), write)
         kwargs = {}
         for key, (keyword, name) in _PATH_UIDS.items():
             if key in params:

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .binding import INT_MAX, LONG_MAX, is_integer
+from .binding import INT_MAX, LONG_MAX, is_integer, to_int
 from .errors import bad_request
 from .responses import JSONResponse
 from .storage import FeedEntry, Store
@@ -38,10 +38,10 @@ def _integer(params: dict[str, str], name: str, default: int, low: int, high: in
     raw = params.get(name.lower())
     if raw is None:
         return default
-    if not is_integer(raw):
+    value = to_int(raw) if is_integer(raw) else None
+    if value is None:
         raise bad_request(f"The value '{raw}' is not valid for the query parameter '{name}': "
                           "it must be an integer.")
-    value = int(raw)
     if name == "offset" and value < 0:
         raise bad_request(f"The query parameter 'offset' is invalid: the offset cannot be a negative "
                           f"value ({value}).")

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from .accept import parse_accept
+from .binding import to_int
 from .dicomfile import check_inflated_size, number_of_frames
 from .errors import DicomError, bad_request, not_acceptable
 from .negotiation import (EXPLICIT_VR_LE, FRAME_DESCRIPTORS, FRAME_DESCRIPTORS_V2, IMPLICIT_VR_LE, NOT_ACCEPTABLE,
@@ -44,7 +45,7 @@ def parse_frames(text: str) -> list[int]:
     for piece in text.split(","):
         piece = piece.strip()
         # ASCII digits only: .NET's int parsing rejects other Unicode digits ("²", "١").
-        if not _DIGITS.fullmatch(piece) or int(piece) < 1 or len(piece) > 9:
+        if not _DIGITS.fullmatch(piece) or len(piece) > 9 or int(piece) < 1:
             raise bad_request("The specified frames value is not valid. At least one frame must be present, "
                               "and all requested frames must have value greater than 0.")
         frames.append(int(piece))
@@ -255,15 +256,16 @@ async def rendered(request: Request, study_uid: str, series_uid: str, sop_uid: s
             raise not_acceptable(NOT_ACCEPTABLE)
         media = ranges[0].media_type
     quality_text = request.query_params.get("quality", "100")
-    if not _DIGITS.fullmatch(quality_text.strip()) or not 1 <= int(quality_text) <= 100:
+    quality = to_int(quality_text) if _DIGITS.fullmatch(quality_text.strip()) else None
+    if quality is None or not 1 <= quality <= 100:
         raise bad_request("Image quality must be between 1 and 100.")
     number = parse_frames(frame)[0] if frame is not None else 1
     if frame is not None and "," in frame:
         raise bad_request("Only one frame can be rendered.")
     store: Store = request.app.state.store
     row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid)))[0]
-    if row.frame_count == 0:
+    if number > row.frame_count:  # frame_count: the frames stored in full (0 without pixel data)
         raise DicomError(404, FRAME_NOT_FOUND)
     data = await anyio.to_thread.run_sync(
-        render, store.file_path(row.file_name), number, RENDER_TYPES[media], int(quality_text))
+        render, store.file_path(row.file_name), number, RENDER_TYPES[media], quality)
     return Response(data, media_type=media)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from .binding import LONG_MAX, is_integer
+from .binding import LONG_MAX, is_integer, to_int
 from .errors import bad_request
 from .qido_tags import (
     FILTER_LEVEL, MODALITIES_IN_STUDY, RESOURCE_FILTER_LEVELS, RESOURCE_LEVEL, SERIES_UID, STUDY_UID,
@@ -67,10 +67,11 @@ def _group(items: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
 
 
 def _integer(name: str, value: str) -> int:
-    if not is_integer(value):
+    number = to_int(value) if is_integer(value) else None
+    if number is None:
         raise bad_request(f"Invalid QIDO-RS query. The value '{value}' of parameter '{name}' "
                           "is not a valid integer.")
-    return int(value)
+    return number
 
 
 def _boolean(name: str, value: str) -> bool:
