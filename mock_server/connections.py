@@ -7,7 +7,6 @@ thousand such sockets use up the process's file descriptors.
 """
 
 import asyncio
-import resource
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -19,11 +18,12 @@ BODY_IDLE_TIMEOUT = 60.0
 def default_max_connections() -> int:
     """Half the file-descriptor limit (the rest are for data files and the index), at most 1000."""
     try:
+        import resource  # not on Windows
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    except (OSError, ValueError):
+        if soft == resource.RLIM_INFINITY:
+            soft = 4096
+    except (ImportError, OSError, ValueError):
         soft = 1024
-    if soft == resource.RLIM_INFINITY:
-        soft = 4096
     return max(16, min(1000, soft // 2))
 
 

@@ -570,7 +570,8 @@ class Store:
     def open_temp(self, path: Path) -> IO[bytes]:
         """Create ``path`` (from ``new_temp_path``) for writing, readable by the owner only."""
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        os.fchmod(fd, FILE_MODE)  # whatever the umask
+        if hasattr(os, "fchmod"):  # not on Windows, where modes mean little
+            os.fchmod(fd, FILE_MODE)  # whatever the umask
         return os.fdopen(fd, "wb")
 
     def file_path(self, file_name: str) -> Path:
