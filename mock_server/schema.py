@@ -26,9 +26,11 @@ def _columns(fields: tuple[str, ...]) -> str:
 
 
 def _indexes(table: str, fields: tuple[str, ...]) -> str:
-    # (partition, key): equality filters use it and, the rowid being the last index column, so does
-    # Azure's ORDER BY StudyKey/SeriesKey DESC; date ranges scan the same index.
-    return "".join(f"CREATE INDEX IF NOT EXISTS {table}_{f} ON {table} (partition, {f}_key);\n" for f in fields)
+    # (partition): an unfiltered page walks it in primary-key order. (partition, key): equality
+    # filters use it and, the rowid being the last index column, so does Azure's ORDER BY
+    # StudyKey/SeriesKey DESC; date ranges scan the same index.
+    return (f"CREATE INDEX IF NOT EXISTS {table}_partition ON {table} (partition);\n"
+            + "".join(f"CREATE INDEX IF NOT EXISTS {table}_{f} ON {table} (partition, {f}_key);\n" for f in fields))
 
 
 SCHEMA = f"""
@@ -60,7 +62,7 @@ CREATE TABLE IF NOT EXISTS name_words (
     study_key        INTEGER NOT NULL,
     PRIMARY KEY (field, word, study_key)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS name_words_study ON name_words (study_key);
+CREATE INDEX IF NOT EXISTS name_words_study ON name_words (study_key, field, word);
 
 CREATE TABLE IF NOT EXISTS instances (
     -- A version number that grows with every store: Azure calls it the watermark.
@@ -84,6 +86,7 @@ CREATE TABLE IF NOT EXISTS instances (
     metadata         TEXT NOT NULL,
     UNIQUE (partition, study_uid, series_uid, sop_uid)
 );
+CREATE INDEX IF NOT EXISTS instances_partition ON instances (partition);
 CREATE INDEX IF NOT EXISTS instances_study ON instances (study_key, watermark);
 CREATE INDEX IF NOT EXISTS instances_series ON instances (series_key, watermark);
 CREATE INDEX IF NOT EXISTS instances_sop ON instances (partition, sop_uid);

@@ -41,6 +41,8 @@ RESERVE_FILE = "space-reserve"
 RESERVE_BYTES = 4 * 1024 * 1024
 _EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
 _FRACTION = re.compile(r"\.([0-9]+)")
+_LAST_CHAR = "\U0010ffff"  # word < prefix + this: the words that begin with prefix
+_COMMON_WORD = 2000  # name words a fuzzy prefix must begin to count as common
 _MAX_PARAMS = 500  # values per IN (...), well under SQLite's parameter limit
 
 
@@ -253,16 +255,18 @@ class Snapshot:
             source = ("instances i JOIN series se ON se.series_key = i.series_key "
                       "JOIN study st ON st.study_key = i.study_key")
             own, order = "i", "i.watermark"
-        # "+": the partition alone never picks an index (nearly every row is in the default partition), so
-        # an unfiltered page walks the primary key newest first and stops at the limit. Exact and date
-        # conditions repeat their table's partition, so their (partition, key) index is used; fuzzy and
-        # modality conditions are subqueries checked on that walk.
-        where, args = [f"+{own}.partition = ?"], [partition]
-        for alias in sorted({_alias(cond) for cond in conditions if cond.kind in ("exact", "date")}):
+        # Exact and date conditions come with their table's partition, so their (partition, key) index
+        # (or UNIQUE) is the plan, and the page's own partition is then a plain check ("+": no index).
+        # Without such a condition (none, or only subqueries: fuzzy names, ModalitiesInStudy) the
+        # page walks its table's (partition) index, whose entries are in primary-key order, newest
+        # first, and stops at the limit; an offset then skips index entries, not rows.
+        indexed = {_alias(cond) for cond in conditions if cond.kind in ("exact", "date")}
+        where, args = [f"{own}.partition = ?" if not indexed else f"+{own}.partition = ?"], [partition]
+        for alias in sorted(indexed):
             where.append(f"{alias}.partition = ?")
             args.append(partition)
         for cond in conditions:
-            sql, values = _condition_sql(cond)
+            sql, values = _condition_sql(cond, self._common_words(cond))
             where.append(sql)
             args += values
         if offset >= 2**63:  # beyond any row; SQLite's OFFSET is a 64-bit integer
@@ -272,10 +276,26 @@ class Snapshot:
         keys = [row[0] for row in self._conn.execute(sql, args + [limit, offset])]
         return self._hits(level, keys, with_metadata)
 
+    def _common_words(self, cond: Condition) -> frozenset[str]:
+        """The words of a fuzzy condition that begin at least ``_COMMON_WORD`` name words."""
+        if cond.kind != "fuzzy":
+            return frozenset()
+        field = COLUMN_OF[cond.tag].name
+        common = set()
+        for word in name_words(cond.values[0]):
+            count = self._conn.execute(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM name_words WHERE field = ? AND word >= ? AND word < ? LIMIT ?)",
+                (field, word, word + _LAST_CHAR, _COMMON_WORD)).fetchone()[0]
+            if count >= _COMMON_WORD:
+                common.add(word)
+        return frozenset(common)
+
     def _hits(self, level: str, keys: list[int], with_metadata: bool) -> list[SearchHit]:
         if not keys:
             return []
         marks = ",".join("?" * len(keys))
+        sops: dict[int, str] = {}
+        metadata: dict[int, str] = {}
         if level == "study":
             refs = [(k, None, None) for k in keys]
         elif level == "series":
@@ -284,21 +304,15 @@ class Snapshot:
             order = {k: n for n, k in enumerate(keys)}
             refs.sort(key=lambda r: order[r[1]])
         else:
+            text = "metadata" if with_metadata else "NULL"
             rows = {r[0]: r for r in self._conn.execute(
-                f"SELECT watermark, study_key, series_key, sop_uid FROM instances WHERE watermark IN ({marks})",
-                keys)}
+                f"SELECT watermark, study_key, series_key, sop_uid, {text} FROM instances "
+                f"WHERE watermark IN ({marks})", keys)}
             refs = [(rows[k][1], rows[k][2], k) for k in keys if k in rows]
+            sops = {k: r[3] for k, r in rows.items()}
+            metadata = {k: r[4] for k, r in rows.items() if r[4] is not None}
         studies = self._studies(sorted({r[0] for r in refs}))
         series = self._series(sorted({r[1] for r in refs if r[1] is not None}))
-        sops: dict[int, str] = {}
-        metadata: dict[int, str] = {}
-        if level == "instance":
-            fields = "watermark, sop_uid, metadata" if with_metadata else "watermark, sop_uid, NULL"
-            for watermark, sop, text in self._conn.execute(
-                    f"SELECT {fields} FROM instances WHERE watermark IN ({marks})", keys):
-                sops[watermark] = sop
-                if text is not None:
-                    metadata[watermark] = text
         hits = []
         for study_key, series_key, watermark in refs:
             meta_text = None
@@ -359,7 +373,8 @@ class Snapshot:
                          partition: str = DEFAULT_PARTITION) -> list[FeedEntry]:
         """Entries with ``after < sequence <= last``, in sequence order (change feed v1)."""
         rows = self._conn.execute(
-            f"{self._feed_select(include_metadata)} WHERE c.partition = ? AND c.sequence > ? AND c.sequence <= ? "
+            # "+": the sequence range on the primary key is the plan, not the (partition, ticks) index.
+            f"{self._feed_select(include_metadata)} WHERE +c.partition = ? AND c.sequence > ? AND c.sequence <= ? "
             "ORDER BY c.sequence", (partition, after, last))
         return [FeedEntry(*row) for row in rows]
 
@@ -400,8 +415,11 @@ def _alias(cond: Condition) -> str:
     return "se"
 
 
-def _condition_sql(cond: Condition) -> tuple[str, list[Any]]:
-    """(SQL, arguments) of one condition over the aliases st (study), se (series), i (instance)."""
+def _condition_sql(cond: Condition, common: frozenset[str] = frozenset()) -> tuple[str, list[Any]]:
+    """(SQL, arguments) of one condition over the aliases st (study), se (series), i (instance).
+
+    ``common``: the words of a fuzzy condition that begin many name words (``Snapshot._common_words``).
+    """
     if cond.tag in _UID_COLUMN:
         # UIDs compare exactly; a list matches any of its UIDs.
         values = [v.rstrip(" ") for v in cond.values]
@@ -422,11 +440,17 @@ def _condition_sql(cond: Condition) -> tuple[str, list[Any]]:
         return " AND ".join(parts), args
     if cond.kind == "fuzzy":
         # Each word of the query is a prefix of some word of the name (Azure: CONTAINS "w*" AND ...).
+        # A rare word is a set of studies looked up first; a common one is checked on each study of
+        # the walk, which then stops at the limit long before the set would be built.
         parts, args = [f"{ref} IS NOT NULL"], []
         for word in name_words(cond.values[0]):
-            parts.append(f"st.study_key IN (SELECT study_key FROM name_words WHERE field = ? "
-                         "AND word >= ? AND word < ?)")
-            args += [column.name, word, word + "\U0010ffff"]
+            if word in common:
+                parts.append("EXISTS (SELECT 1 FROM name_words w WHERE w.study_key = st.study_key AND w.field = ? "
+                             "AND w.word >= ? AND w.word < ?)")
+            else:
+                parts.append("st.study_key IN (SELECT study_key FROM name_words WHERE field = ? "
+                             "AND word >= ? AND word < ?)")
+            args += [column.name, word, word + _LAST_CHAR]
         return " AND ".join(parts), args
     keys = [match_key(column, v) for v in cond.values]
     return f"{ref} IN ({','.join('?' * len(keys))})", keys
@@ -451,7 +475,6 @@ class Store:
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(OSError):
                 os.chmod(f"{self.index_path}{suffix}", FILE_MODE)
-        self._tighten_files()
         self.cleanup()
         self.reserve_space()
 
@@ -478,14 +501,12 @@ class Store:
         w = self._writer
         version = w.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in w.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if version >= SCHEMA_VERSION:
-            return
         w.execute("BEGIN IMMEDIATE")
         try:
-            if "instances" in tables:
+            if version < 1 and "instances" in tables:
                 self._migrate_v0()
             else:
-                self._create_schema()
+                self._create_schema()  # IF NOT EXISTS: adds what a newer version indexes
             w.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             w.execute("COMMIT")
         except BaseException:
@@ -526,6 +547,7 @@ class Store:
                 w.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (new, seq[0]))
         w.execute("DROP TABLE instances_v0")
         w.execute("DROP TABLE changefeed_v0")
+        self._tighten_files()  # written under the umask by the previous version
 
     # --- files -------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ import sqlite3
 import subprocess
 import sys
 import shutil
+import stat
 import threading
 from pathlib import Path
 
@@ -164,6 +165,8 @@ def test_data_dir_of_the_previous_version_opens_with_everything_in_it(own_emulat
     shutil.copytree(V0_DATA_DIR, data_dir)
     emu = own_emulator(data_dir)
     client = session_for(emu)
+    # Its files were written under the umask; they are made private.
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (data_dir / "files").rglob("*") if p.is_file()} == {0o600}
     studies = client.get(f"{client.base}/studies", params={"includefield": "NumberOfStudyRelatedInstances"},
                          headers={"Accept": DICOM_JSON}).json()
     by_uid = {s["0020000D"]["Value"][0]: s for s in studies}
