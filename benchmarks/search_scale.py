@@ -5,8 +5,10 @@
 Each instance is tiny (no pixel data) and its own study, as in issue 10's measurements; 1,000
 patients share the studies. The big fills go through ``Store.add_many`` (one transaction per
 2,000 instances, files written as they would be by STOW); ``--http-fill`` instances are also stored
-one STOW request each to give the HTTP store rate. Searches are timed over HTTP on one keep-alive
-session against a started emulator; the figures are medians after three warm-up requests. Server
+one STOW request each to give the HTTP store rate. One emulator per size runs at once; each search
+is timed over HTTP (a keep-alive session per emulator) at every size in turns, so the load of
+other users of the machine falls on all sizes alike; the figures are medians after three warm-up
+requests. Server
 memory is the process's VmRSS and VmHWM from /proc (Linux only). Synthetic data only; not part of
 the test suite. Prints figures, asserts nothing.
 """
@@ -118,17 +120,20 @@ def queries(n: int) -> list[tuple[str, str, dict[str, str]]]:
     ]
 
 
-def median_ms(session: requests.Session, url: str, params: dict[str, str], runs: int) -> float:
-    times = []
+def interleaved_medians(targets: list[tuple[requests.Session, str, dict[str, str]]], runs: int) -> list[float]:
+    """Median ms of ``runs`` requests to each (session, url, params), after three warm-ups, taken in
+    turns so that every store sees the same load from the other users of the machine."""
+    times: list[list[float]] = [[] for _ in targets]
     for attempt in range(runs + 3):
-        began = time.perf_counter()
-        response = session.get(url, params=params, headers=DICOM_JSON)
-        elapsed = time.perf_counter() - began
-        if response.status_code not in (200, 204):
-            raise RuntimeError(f"{url} {params}: {response.status_code} {response.text[:200]}")
-        if attempt >= 3:
-            times.append(elapsed * 1000)
-    return statistics.median(times)
+        for n, (session, url, params) in enumerate(targets):
+            began = time.perf_counter()
+            response = session.get(url, params=params, headers=DICOM_JSON)
+            elapsed = time.perf_counter() - began
+            if response.status_code not in (200, 204):
+                raise RuntimeError(f"{url} {params}: {response.status_code} {response.text[:200]}")
+            if attempt >= 3:
+                times[n].append(elapsed * 1000)
+    return [statistics.median(t) for t in times]
 
 
 def memory_kib(emu: Emulator) -> tuple[int, int]:
@@ -157,50 +162,57 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--http-fill", type=int, default=200, help="instances stored by STOW, one request each")
-    parser.add_argument("--keep", action="store_true", help="keep the data dir")
+    parser.add_argument("--keep", action="store_true", help="keep the data dir (its path is printed)")
+    parser.add_argument("--filled", type=Path, metavar="DIR",
+                        help="a data dir kept by --keep that holds the largest size: searched as it is, "
+                             "not filled again (the machine is shared: fill 100k once)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="search-scale-"))
-    data_dir = work / "data"
     filler = Filler(work)
-    table: dict[str, dict[int, float]] = {}
-    rows = []
-    stored = 0
+    sizes = sorted(args.sizes)
+    emulators: dict[int, Emulator] = {}
+    sessions: dict[int, requests.Session] = {}
+    notes: dict[int, str] = {}
+    table: dict[str, list[float]] = {}
     try:
-        for size in sorted(args.sizes):
-            rate = fill(data_dir, filler, stored, size - args.http_fill if stored == 0 else size)
-            stored = size - args.http_fill if stored == 0 else size
-            emu = start_emulator(data_dir)
-            try:
-                http_rate = None
-                if stored < size:
-                    http_rate = http_fill_rate(emu, filler, stored, size - stored)
-                    stored = size
-                session = requests.Session()
-                session.headers["Authorization"] = f"Bearer {emu.token()}"
-                for label, path, params in queries(size):
-                    table.setdefault(label, {})[size] = median_ms(session, f"{emu.root_url}/{path}", params,
-                                                                  args.runs)
-                rss, hwm = memory_kib(emu)
-            finally:
-                emu.stop()
-            rows.append((size, rate, http_rate, rss, hwm))
-            print(f"{size:>7} instances: Store fill {rate:,.0f}/s"
-                  + (f", STOW fill {http_rate:,.0f}/s" if http_rate else "")
-                  + f", server RSS {rss / 1024:.0f} MiB (peak {hwm / 1024:.0f} MiB)", flush=True)
+        for size in sizes:
+            if args.filled is not None and size == sizes[-1]:
+                data_dir, note = args.filled, f"filled before ({args.filled})"
+            else:
+                data_dir = work / f"data-{size}"
+                http = min(args.http_fill, size)
+                note = f"Store fill {fill(data_dir, filler, 0, size - http):,.0f}/s"
+            emu = emulators[size] = start_emulator(data_dir)
+            if data_dir != args.filled and args.http_fill:
+                note += f", STOW fill {http_fill_rate(emu, filler, size - http, http):,.0f}/s"
+            notes[size] = note
+            session = sessions[size] = requests.Session()
+            session.headers["Authorization"] = f"Bearer {emu.token()}"
+        # Each query at every size in turns (its UID and offsets follow the size).
+        for q, (label, _, _) in enumerate(queries(sizes[0])):
+            targets = []
+            for size in sizes:
+                _, path, params = queries(size)[q]
+                targets.append((sessions[size], f"{emulators[size].root_url}/{path}", params))
+            table[label] = interleaved_medians(targets, args.runs)
+        for size in sizes:
+            rss, hwm = memory_kib(emulators[size])
+            print(f"{size:>7} instances: {notes[size]}, server RSS {rss / 1024:.0f} MiB (peak {hwm / 1024:.0f} MiB)",
+                  flush=True)
     finally:
+        for emu in emulators.values():
+            emu.stop()
         if args.keep:
-            print(f"data kept in {data_dir}")
+            print(f"data kept in {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    sizes = sorted(args.sizes)
     print()
     print("| query (median ms) | " + " | ".join(f"{s:,}" for s in sizes) + " | largest / smallest |")
     print("|---|" + "---|" * (len(sizes) + 1))
-    for label, by_size in table.items():
-        ratio = by_size[sizes[-1]] / by_size[sizes[0]]
-        print(f"| `{label}` | " + " | ".join(f"{by_size[s]:.1f}" for s in sizes) + f" | {ratio:.2f}× |")
+    for label, figures in table.items():
+        print(f"| `{label}` | " + " | ".join(f"{f:.1f}" for f in figures) + f" | {figures[-1] / figures[0]:.2f}× |")
 
 
 if __name__ == "__main__":
