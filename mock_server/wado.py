@@ -4,6 +4,7 @@ Files are streamed from disk as stored (their preamble was zeroed at store time)
 not transcode: where Azure would transcode, it answers 406 (Azure's TranscodingException status).
 """
 
+from collections.abc import Iterator
 from typing import BinaryIO
 
 import anyio
@@ -16,6 +17,7 @@ from .negotiation import INSTANCE_DESCRIPTORS, ORIGINAL, RESOURCE_DESCRIPTORS, n
 from .responses import DICOM_JSON, iter_open, multipart_response
 from .storage import InstanceRecord, Store
 
+_OPEN_AHEAD = 256  # files opened before the status goes out; the rest as the answer streams
 NOT_FOUND = {
     "study": "The specified study cannot be found.",
     "series": "The specified series cannot be found.",
@@ -38,21 +40,42 @@ def find_instances(store: Store, study_uid: str, series_uid: str | None = None, 
     return rows
 
 
-def open_instances(store: Store, rows: list[InstanceRecord], level: str) -> list[tuple[InstanceRecord, BinaryIO]]:
-    """Open each instance's file before the status goes out, so the answer is complete or a clean 404.
+def open_instances(store: Store, rows: list[InstanceRecord], level: str) -> list[tuple[InstanceRecord, BinaryIO | None]]:
+    """Open the instances' files before the status goes out, so the answer is complete or a clean 404.
 
     An instance deleted since the rows were read is left out (an open file stays readable after its
-    delete); when none is left, the answer is the level's 404.
+    delete); when none is left, the answer is the level's 404. Beyond the first ``_OPEN_AHEAD`` files
+    (a large study would use up file descriptors) the files are opened as their parts are sent:
+    ``None`` here, and ``open_parts`` skips those deleted by then.
     """
-    opened = []
-    for row in rows:
+    opened: list[tuple[InstanceRecord, BinaryIO | None]] = []
+    for row in rows[:_OPEN_AHEAD]:
         try:
             opened.append((row, store.file_path(row.file_name).open("rb")))
         except FileNotFoundError:
             continue
+    opened += [(row, None) for row in rows[_OPEN_AHEAD:]]
     if not opened:
         raise not_found(NOT_FOUND[level])
     return opened
+
+
+def open_parts(store: Store, opened: list[tuple[InstanceRecord, BinaryIO | None]]
+               ) -> Iterator[tuple[InstanceRecord, BinaryIO]]:
+    """Each instance with its open file, in order; closes the files of parts never sent."""
+    try:
+        for n, (row, f) in enumerate(opened):
+            if f is None:
+                try:
+                    f = store.file_path(row.file_name).open("rb")
+                except FileNotFoundError:
+                    continue  # deleted while the answer streams: the part is left out, the body stays whole
+            opened[n] = (row, None)
+            yield row, f
+    finally:
+        for _, f in opened:
+            if f is not None:
+                f.close()
 
 
 def transcoding_error(stored: str, requested: str) -> DicomError:
@@ -82,9 +105,10 @@ async def retrieve(request: Request, study_uid: str, series_uid: str | None = No
         return f"application/dicom; transfer-syntax={row.transfer_syntax}"
 
     if not choice.multipart:
-        row, f = opened[0]
+        row, f = opened[0]  # single part: one instance, opened above
+        assert f is not None
         return StreamingResponse(iter_open(f), media_type=part_type(row))
-    return multipart_response((part_type(row), iter_open(f)) for row, f in opened)
+    return multipart_response((part_type(row), iter_open(f)) for row, f in open_parts(store, opened))
 
 
 async def metadata(request: Request, study_uid: str, series_uid: str | None = None,
