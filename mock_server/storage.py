@@ -563,10 +563,21 @@ class Store:
                 with contextlib.suppress(OSError):
                     path.unlink()
             known = {row[0] for row in self._writer.execute("SELECT file_name FROM instances")}
-            for path in self.files_dir.rglob("*"):
-                if path.is_file() and path.relative_to(self.files_dir).as_posix() not in known:
+            # os.scandir, not Path.rglob: at 100,000 files it is seconds faster and builds no Paths.
+            with os.scandir(self.files_dir) as top:
+                entries = list(top)
+            for entry in entries:  # files are kept only in the two-letter subdirectories
+                if not entry.is_dir(follow_symlinks=False):
                     with contextlib.suppress(OSError):
-                        path.unlink()
+                        os.unlink(entry.path)
+            for subdir in (e.path for e in entries if e.is_dir(follow_symlinks=False)):
+                prefix = os.path.basename(subdir) + "/"
+                with os.scandir(subdir) as entries:
+                    stray = [e.path for e in entries if e.is_file(follow_symlinks=False)
+                             and prefix + e.name not in known]
+                for path in stray:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
 
     def reserve_space(self) -> None:
         """Keep ``RESERVE_BYTES`` allocated (when the disk has them) for DELETE on a full disk."""
