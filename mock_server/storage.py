@@ -190,8 +190,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _is_full(exc: BaseException) -> bool:
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the index) has no space left."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         return True
     return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
 
@@ -733,7 +734,7 @@ class Store:
                     final.unlink()
                 if isinstance(exc, sqlite3.IntegrityError):
                     raise DuplicateInstance(staged.sop_uid) from None
-                if _is_full(exc):
+                if is_disk_full(exc):
                     raise StorageFull(errno.ENOSPC, "No space left on the device") from None
                 raise
             return watermark
@@ -782,7 +783,7 @@ class Store:
         try:
             rows = self._delete(partition, study_uid, series_uid, sop_uid)
         except BaseException as exc:
-            if not _is_full(exc):
+            if not is_disk_full(exc):
                 raise
             self._release_reserve()
             rows = self._delete(partition, study_uid, series_uid, sop_uid)

@@ -7,7 +7,6 @@ whole request (415) and nothing is stored.
 """
 
 import contextlib
-import errno
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from .accept import accepts_dicom_json, split_outside_quotes
 from .dicomfile import PROCESSING_FAILURE, SOP_INSTANCE_ALREADY_EXISTS, Failure, inspect_file
 from .errors import DicomError, bad_request, not_acceptable, storage_full
 from .responses import DicomJSONResponse
-from .storage import DuplicateInstance, Store
+from .storage import DuplicateInstance, Store, is_disk_full
 
 DICOM = "application/dicom"
 _FLUSH_BYTES = 1 << 20  # hand the parser about 1 MiB at a time (one thread hop per MiB)
@@ -289,7 +288,7 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
         return await anyio.to_thread.run_sync(
             store_parts, store, paths, request.state.api_version, study_uid, request.state.base_url)
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if is_disk_full(exc):
             raise storage_full() from None
         raise
     finally:
