@@ -3,6 +3,7 @@
 import argparse
 import contextlib
 import ipaddress
+import os
 import shutil
 import sys
 import tempfile
@@ -15,6 +16,7 @@ from . import BANNER, DEFAULT_DATA_DIR, DEFAULT_PORT
 from .app import DEFAULT_MAX_REQUEST_BYTES, create_app
 from .cors import ENV_VAR as CORS_ENV_VAR
 from .cors import CorsPolicy, origins_from
+from .connections import HEADER_TIMEOUT, protocol_class
 from .storage import Store
 from .tokens import CLAIM_SHAPES, ROLES, load_secret, make_token
 
@@ -53,7 +55,8 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
     except ImportError:  # Windows: no advisory locks; rely on SQLite's own locking
         yield
         return
-    with open(data_dir / "emulator.lock", "w") as f:
+    fd = os.open(data_dir / "emulator.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "w") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -62,10 +65,12 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
 
 
 def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_bytes: int,
-          cors_origins: list[str] | None = None) -> None:
+          cors_origins: list[str] | None = None, header_timeout: float = HEADER_TIMEOUT,
+          max_connections: int | None = None) -> None:
     """Run the emulator in the foreground until interrupted."""
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)  # private whatever the umask: it holds the token secret
     secret = load_secret(data_dir)  # in-memory mode too, so `token --data-dir` works against it
     if not is_loopback(host):
         print(f"WARNING: binding {host}: the emulator is then reachable from other machines. It is a "
@@ -82,6 +87,7 @@ def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_byt
         app = create_app(store, secret, max_request_bytes, CorsPolicy(origins=origins_from(cors_origins)))
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                 lifespan="off", timeout_graceful_shutdown=5,
+                                http=protocol_class(header_timeout, max_connections=max_connections),
                                 server_header=False)  # Azure names no server software
         _Server(config).run()
 
@@ -116,8 +122,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="a browser origin allowed by CORS (repeatable; `scheme://host:*` allows any port; "
                              "`*` any origin; `none` switches CORS off). Default: $" + CORS_ENV_VAR
                              + ", else http://localhost:* and http://127.0.0.1:*")
+    parser.add_argument("--header-timeout", type=float, default=HEADER_TIMEOUT, metavar="SECONDS",
+                        help="close a connection whose request headers take longer (408)")
+    parser.add_argument("--max-connections", type=int, default=None, metavar="N",
+                        help="open connections served at once; more get 503 (default: from the file limit)")
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.data_dir, args.in_memory, args.max_request_size, args.cors_origins)
+    serve(args.host, args.port, args.data_dir, args.in_memory, args.max_request_size, args.cors_origins,
+          args.header_timeout, args.max_connections)
 
 
 if __name__ == "__main__":

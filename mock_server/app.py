@@ -52,7 +52,9 @@ def endpoint(handler: Handler, write: bool = False,
         # RetrieveURL keeps the version segment as requested (e.g. v1.0-prerelease); assumed from Azure's
         # UrlResolver, which builds it from the request's route values.
         request.state.base_url = f"{str(request.base_url).rstrip('/')}/{segment.lower()}"
-        principal = authenticate(request.headers.get("authorization"), request.app.state.secret)
+        # Repeated Authorization headers are joined, as ASP.NET Core does: then no token validates (401).
+        authorization = ", ".join(request.headers.getlist("authorization")) or None
+        principal = authenticate(authorization, request.app.state.secret)
         try:
             if before_role is not None:
                 before_role(request)

@@ -8,7 +8,6 @@ a time window ordered by timestamp then sequence.
 
 import json
 import re
-import sqlite3
 from datetime import datetime, timedelta, timezone
 
 from starlette.concurrency import run_in_threadpool
@@ -18,9 +17,7 @@ from starlette.responses import Response
 from .binding import LONG_MAX, bind_boolean, bind_integer
 from .errors import bad_request
 from .responses import JSONResponse
-from .storage import Store, chunks
-
-PARTITION = "Microsoft.Default"
+from .storage import FeedEntry, Store
 # ISO 8601 date-time; the zone is checked separately so a missing one gets its own message.
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?)?"
@@ -64,14 +61,6 @@ def _ticks(match: re.Match) -> int:
     return whole * 10_000_000 + int((fraction or "").ljust(7, "0"))
 
 
-def stored_ticks(timestamp: str) -> int:
-    """Ticks of a stored change-feed timestamp (ISO 8601 with a zone)."""
-    match = _TIMESTAMP.match(timestamp.strip())
-    if not match:
-        raise ValueError(f"unreadable change-feed timestamp {timestamp!r}")
-    return _ticks(match)
-
-
 def _time(params: dict[str, str], key: str) -> int | None:
     """MandatoryTimeZoneBinder: a date and time with a zone, in ticks; blank means none."""
     raw = params.get(key.lower())
@@ -96,84 +85,43 @@ def _round_trip(ticks: int) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{ticks % 10_000_000:07d}+00:00"
 
 
-def _entry(row: sqlite3.Row, include_metadata: bool) -> dict:
-    current = row["current"]
-    if current is None:
+def _entry(row: FeedEntry, include_metadata: bool) -> dict:
+    if row.current is None:
         state = "Deleted"
-    elif row["watermark"] == current:
+    elif row.watermark == row.current:
         state = "Current"
     else:
         state = "Replaced"
     entry = {
-        "sequence": row["sequence"],
-        "partitionName": PARTITION,
-        "studyInstanceUid": row["study_uid"],
-        "seriesInstanceUid": row["series_uid"],
-        "sopInstanceUid": row["sop_uid"],
-        "action": row["action"],
-        "timestamp": row["timestamp"],
+        "sequence": row.sequence,
+        "partitionName": row.partition,
+        "studyInstanceUid": row.study_uid,
+        "seriesInstanceUid": row.series_uid,
+        "sopInstanceUid": row.sop_uid,
+        "action": row.action,
+        "timestamp": row.timestamp,
         "state": state,
     }
     # ChangeFeedService adds the current version's metadata whenever one exists: Current and Replaced.
-    if include_metadata and state != "Deleted" and row["metadata"] is not None:
-        entry["metadata"] = json.loads(row["metadata"])
+    if include_metadata and state != "Deleted" and row.metadata is not None:
+        entry["metadata"] = json.loads(row.metadata)
     return entry
-
-
-def _select(include_metadata: bool) -> str:
-    # The instance's current watermark decides the state of every entry about it.
-    metadata = "i.metadata" if include_metadata else "NULL"
-    return (
-        "SELECT c.sequence, c.study_uid, c.series_uid, c.sop_uid, c.action, c.timestamp, "
-        f"c.watermark, i.watermark AS current, {metadata} AS metadata "
-        "FROM changefeed c LEFT JOIN instances i ON i.study_uid = c.study_uid "
-        "AND i.series_uid = c.series_uid AND i.sop_uid = c.sop_uid")
-
-
-def _window(conn: sqlite3.Connection, start: int | None, end: int | None) -> list[tuple[int, int]]:
-    """(ticks, sequence) of the entries inside [start, end), in time order."""
-    found = []
-    for sequence, timestamp in conn.execute("SELECT sequence, timestamp FROM changefeed"):
-        ticks = stored_ticks(timestamp)
-        if (start is None or ticks >= start) and (end is None or ticks < end):
-            found.append((ticks, sequence))
-    found.sort()
-    return found
-
-
-def _rows_by_sequence(conn: sqlite3.Connection, sequences: list[int], include: bool) -> list[sqlite3.Row]:
-    rows = {}
-    for chunk in chunks(sequences):
-        marks = ",".join("?" * len(chunk))
-        for row in conn.execute(f"{_select(include)} WHERE c.sequence IN ({marks})", chunk):
-            rows[row["sequence"]] = row
-    return [rows[s] for s in sequences if s in rows]
 
 
 def _read_feed(store: Store, version: int, offset: int, limit: int, start: int | None, end: int | None,
                include: bool) -> list[dict]:
-    with store.read() as conn:
+    with store.snapshot() as snap:
         if version < 2:
-            high = min(offset + limit, LONG_MAX)
-            rows = conn.execute(
-                f"{_select(include)} WHERE c.sequence > ? AND c.sequence <= ? ORDER BY c.sequence",
-                (offset, high)).fetchall()
+            rows = snap.feed_by_sequence(offset, min(offset + limit, LONG_MAX), include)
         else:
-            page = _window(conn, start, end)[offset:offset + limit]
-            rows = _rows_by_sequence(conn, [s for _, s in page], include)
-        return [_entry(r, include) for r in rows]
+            rows = snap.feed_by_time(start, end, offset, limit, include)
+    return [_entry(r, include) for r in rows]
 
 
 def _read_latest(store: Store, version: int, include: bool) -> dict | None:
-    with store.read() as conn:
-        if version < 2:
-            row = conn.execute(f"{_select(include)} ORDER BY c.sequence DESC LIMIT 1").fetchone()
-            return _entry(row, include) if row else None
-        window = _window(conn, None, None)
-        if not window:
-            return None
-        rows = _rows_by_sequence(conn, [window[-1][1]], include)
-        return _entry(rows[0], include) if rows else None
+    with store.snapshot() as snap:
+        row = snap.feed_latest(version >= 2, include)
+    return _entry(row, include) if row else None
 
 
 async def changefeed(request: Request) -> Response:

@@ -7,14 +7,17 @@ loaded, checked, and either turned into a ``StagedInstance`` (preamble zeroed, f
 
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 import pydicom
 from pydicom.dataelem import RawDataElement
 from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
+from pydicom.filereader import _read_file_meta_info, read_preamble
 from pydicom.tag import Tag
 
 from .dicom_json import dataset_json
@@ -33,6 +36,33 @@ IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
 DEFLATED = "1.2.840.10008.1.2.1.99"
 _PIXEL_TAGS = (Tag(0x7FE00010), Tag(0x7FE00008), Tag(0x7FE00009))
 _UNDEFINED = 0xFFFFFFFF
+# pydicom inflates a deflated dataset whole, in memory: a small file could otherwise cost gigabytes.
+MAX_INFLATED_BYTES = 256 * 1024 * 1024
+
+
+class InflationTooLarge(ValueError):
+    """A deflated dataset inflates to more than ``MAX_INFLATED_BYTES``."""
+
+
+def check_inflated_size(f: BinaryIO, limit: int = MAX_INFLATED_BYTES) -> int:
+    """Inflate the deflated dataset of the Part 10 file ``f`` in bounded steps; its size, or InflationTooLarge."""
+    f.seek(0)
+    read_preamble(f, False)
+    _read_file_meta_info(f)
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    total = 0
+    while True:
+        chunk = f.read(1 << 16)
+        data = inflater.decompress(chunk, 1 << 20)
+        while True:
+            total += len(data)
+            if total > limit:
+                raise InflationTooLarge(f"the deflated dataset inflates to more than {limit} bytes")
+            if not inflater.unconsumed_tail:
+                break
+            data = inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+        if not chunk or inflater.eof:
+            return total
 
 
 @dataclass
@@ -208,8 +238,34 @@ def number_of_frames(ds: Dataset) -> int:
         return 1
 
 
-def _frame_count(ds: Dataset) -> int:
-    return number_of_frames(ds) if any(tag in ds for tag in _PIXEL_TAGS) else 0
+def _frame_count(ds: Dataset, transfer_syntax: str) -> int:
+    """Frames of the instance; for native pixel data, only the frames its PixelData holds in full."""
+    if not any(tag in ds for tag in _PIXEL_TAGS):
+        return 0
+    count = number_of_frames(ds)
+    elem = ds.get_item(_PIXEL_TAGS[0], keep_deferred=True)
+    if elem is None or transfer_syntax == DEFLATED or pydicom.uid.UID(transfer_syntax).is_encapsulated:
+        return count
+    try:
+        bits = int(ds.get("BitsAllocated") or 0)
+        frame = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits // 8
+        length = elem.length if isinstance(elem, RawDataElement) else len(elem.value or b"")
+    except (AttributeError, TypeError, ValueError):
+        return count
+    if bits % 8 or frame <= 0 or length == _UNDEFINED:
+        return count
+    return min(count, length // frame)
+
+
+def transfer_syntax_of(path: Path) -> str:
+    """The TransferSyntaxUID of a Part 10 file's meta group ("" when unreadable)."""
+    with path.open("rb") as f:
+        try:
+            read_preamble(f, False)
+            meta = _read_file_meta_info(f)
+        except Exception:  # noqa: BLE001 - the full read reports the problem
+            return ""
+    return str(meta.get("TransferSyntaxUID", "") or "").rstrip("\x00 ")
 
 
 def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accepted | Failure:
@@ -220,6 +276,9 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
     if size < 132 or head[128:132] != b"DICM":
         return Failure(VALIDATION_FAILURE)
     try:
+        if transfer_syntax_of(path) == DEFLATED:
+            with path.open("rb") as f:
+                check_inflated_size(f)
         ds = pydicom.dcmread(path, defer_size=4096)
         transfer_syntax = str(ds.file_meta.get("TransferSyntaxUID", "") or "").rstrip("\x00 ")
         end = _data_end(ds)
@@ -315,5 +374,5 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
     staged = StagedInstance(
         study_uid=uids["StudyInstanceUID"], series_uid=uids["SeriesInstanceUID"], sop_uid=uids["SOPInstanceUID"],
         sop_class_uid=uids["SOPClassUID"], transfer_syntax=transfer_syntax, temp_path=path, file_size=size,
-        frame_count=_frame_count(ds), metadata=compact_json(metadata))
+        frame_count=_frame_count(ds, transfer_syntax), metadata=compact_json(metadata))
     return Accepted(staged, warnings, comments, multi_valued=multi)

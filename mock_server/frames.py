@@ -7,8 +7,9 @@ pydicom's ``generate_frames``.
 
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import anyio
 import numpy as np
@@ -22,16 +23,17 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from .binding import binding_error_text, int_in_range
-from .dicomfile import number_of_frames
+from .dicomfile import check_inflated_size, number_of_frames
 from .errors import DicomError, bad_request
 from .negotiation import EXPLICIT_VR_LE, IMPLICIT_VR_LE, ORIGINAL, RENDER_TYPES, negotiate, negotiate_rendered
-from .responses import iter_file, multipart_response
+from .responses import multipart_response
 from .storage import Store
-from .wado import find_instances, transcoding_error
+from .wado import NOT_FOUND, find_instances, transcoding_error
 
 FRAME_NOT_FOUND = "The specified frame cannot be found."
 INVALID_FRAMES = ("The specified frames value is not valid. At least one frame must be present, "
                   "and all requested frames must have value greater than 0.")
+INSTANCE_NOT_FOUND = NOT_FOUND["instance"]
 _PIXEL_DATA = Tag(0x7FE00010)
 _NATIVE_LE = {EXPLICIT_VR_LE, IMPLICIT_VR_LE}
 _DIGITS = re.compile(r"[0-9]+")
@@ -43,51 +45,96 @@ def parse_frames(text: str) -> list[int]:
     for piece in text.split(","):
         piece = piece.strip()
         # ASCII digits only: .NET's int parsing rejects other Unicode digits ("²", "١").
-        if not _DIGITS.fullmatch(piece) or int(piece) < 1 or len(piece) > 9:
+        if not _DIGITS.fullmatch(piece) or len(piece) > 9 or int(piece) < 1:
             raise bad_request(INVALID_FRAMES)
         frames.append(int(piece))
     return frames
 
 
 class FrameSource:
-    """Where each frame of one stored instance lives, read without loading the pixel data."""
+    """Where each frame of one stored instance lives, read without loading native pixel data.
+
+    The file is opened once, before the response starts: a delete that commits afterwards does not
+    cut the answer short (the open file stays readable). Every frame asked for is checked against
+    the pixel data before the status goes out (``check``).
+    """
 
     def __init__(self, path: Path, transfer_syntax: str) -> None:
         self.path = path
-        ds = pydicom.dcmread(path, defer_size=1024)
+        self.encapsulated = UID(transfer_syntax).is_encapsulated
+        # In a deflated file pydicom's offsets point into the inflated stream, not the file.
+        self.deflated = UID(transfer_syntax).is_deflated
+        try:
+            self._file = path.open("rb")
+        except FileNotFoundError:
+            raise DicomError(404, INSTANCE_NOT_FOUND) from None
+        try:
+            self._open()
+        except FileNotFoundError:  # pydicom reopens the file by name for deferred values
+            raise DicomError(404, INSTANCE_NOT_FOUND) from None
+        finally:
+            if not hasattr(self, "_ds"):
+                self._file.close()
+
+    def _open(self) -> None:
+        if self.deflated:
+            check_inflated_size(self._file)
+            self._file.seek(0)
+        ds = pydicom.dcmread(self._file, defer_size=1024)
         self.elem = ds.get_item(_PIXEL_DATA, keep_deferred=True)
         if self.elem is None:
             raise DicomError(404, FRAME_NOT_FOUND)
         self.count = number_of_frames(ds)
-        self.encapsulated = UID(transfer_syntax).is_encapsulated
-        # In a deflated file pydicom's offsets point into the inflated stream, not the file.
-        self.deflated = UID(transfer_syntax).is_deflated
         if not self.encapsulated:
             bits = int(ds.get("BitsAllocated") or 0)
             if bits % 8:
                 raise DicomError(406, f"Frames with BitsAllocated {bits} are not supported by the emulator.")
             self.frame_size = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits // 8
+        self._raw = (not self.encapsulated and isinstance(self.elem, RawDataElement) and self.elem.value is None
+                     and not self.deflated)
+        self._frames: list[bytes] | None = None
+        self._value: bytes | None = None
+        if self.encapsulated:
+            self._frames = list(generate_frames(ds.PixelData, number_of_frames=self.count))
+        elif not self._raw:
+            self._value = ds.PixelData
         self._ds = ds
 
-    def read(self, frame: int) -> Iterable[bytes]:
-        """The bytes of frame ``frame`` (1-based), as chunks."""
+    def close(self) -> None:
+        self._file.close()
+
+    def check(self, frame: int) -> None:
+        """404 unless frame ``frame`` (1-based) is there in full."""
         if frame > self.count:
             raise DicomError(404, FRAME_NOT_FOUND)
-        if self.encapsulated:
-            data = self._ds.PixelData
-            for index, value in enumerate(generate_frames(data, number_of_frames=self.count), 1):
-                if index == frame:
-                    return [value]
-            raise DicomError(404, FRAME_NOT_FOUND)
-        start = (frame - 1) * self.frame_size
-        if isinstance(self.elem, RawDataElement) and self.elem.value is None and not self.deflated:
-            if start + self.frame_size > self.elem.length:
+        if self._frames is not None:
+            if frame > len(self._frames):
                 raise DicomError(404, FRAME_NOT_FOUND)
-            return iter_file(self.path, self.elem.value_tell + start, self.frame_size)
-        value = self._ds.PixelData
-        if start + self.frame_size > len(value):
+            return
+        end = frame * self.frame_size
+        length = self.elem.length if self._raw else len(self._value or b"")
+        if end > length:
             raise DicomError(404, FRAME_NOT_FOUND)
-        return [value[start:start + self.frame_size]]
+
+    def read(self, frame: int) -> Iterable[bytes]:
+        """The bytes of frame ``frame`` (1-based, already ``check``-ed), as chunks."""
+        if self._frames is not None:
+            return [self._frames[frame - 1]]
+        start = (frame - 1) * self.frame_size
+        if self._raw:
+            return _file_range(self._file, self.elem.value_tell + start, self.frame_size)
+        return [self._value[start:start + self.frame_size]]
+
+
+def _file_range(f: BinaryIO, start: int, length: int) -> Iterator[bytes]:
+    # Like iter_open, but leaves the file open for the next frame of the answer.
+    f.seek(start)
+    while length > 0:
+        chunk = f.read(min(length, 1 << 20))
+        if not chunk:
+            break
+        length -= len(chunk)
+        yield chunk
 
 
 async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str, frame_list: str) -> Response:
@@ -100,9 +147,8 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
         raise bad_request("The accept header is supported for single frame retrieval, use multi-part accept "
                           "header instead.")
     store: Store = request.app.state.store
-    row = (await anyio.to_thread.run_sync(
-        lambda: find_instances(store, study_uid, series_uid, sop_uid, "file_name, transfer_syntax")))[0]
-    stored = row["transfer_syntax"]
+    row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid)))[0]
+    stored = row.transfer_syntax
     if choice.transfer_syntax == ORIGINAL:
         syntax = stored
     elif choice.transfer_syntax == stored or (choice.transfer_syntax == EXPLICIT_VR_LE and stored in _NATIVE_LE):
@@ -111,19 +157,38 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
         raise transcoding_error(stored, choice.transfer_syntax)
 
     def load() -> FrameSource:
-        source = FrameSource(store.file_path(row["file_name"]), stored)
-        # Check every frame exists before the response starts; then read each while streaming.
-        for n in numbers:
-            if n > source.count:
-                raise DicomError(404, FRAME_NOT_FOUND)
+        source = FrameSource(store.file_path(row.file_name), stored)
+        # Check every frame is there in full before the response starts; then read each while streaming.
+        try:
+            for n in numbers:
+                source.check(n)
+        except BaseException:
+            source.close()
+            raise
         return source
 
     source = await anyio.to_thread.run_sync(load)
     part_type = f"{choice.part_type}; transfer-syntax={syntax}"
+
+    def chunks(frame_numbers: list[int]) -> Iterator[bytes]:
+        try:
+            for n in frame_numbers:
+                yield from source.read(n)
+        finally:
+            source.close()
+
     if not choice.multipart:
         # Azure streams a single part (ObjectResult over a stream): chunked, no Content-Length.
-        return StreamingResponse(source.read(numbers[0]), media_type=part_type)
-    return multipart_response((part_type, source.read(n)) for n in numbers)
+        return StreamingResponse(chunks(numbers[:1]), media_type=part_type)
+
+    def parts() -> Iterator[tuple[str, Iterable[bytes]]]:
+        try:
+            for n in numbers:
+                yield part_type, source.read(n)
+        finally:
+            source.close()
+
+    return multipart_response(parts())
 
 
 def _to_8bit(ds: pydicom.Dataset, arr: np.ndarray) -> np.ndarray:
@@ -145,20 +210,29 @@ def _to_8bit(ds: pydicom.Dataset, arr: np.ndarray) -> np.ndarray:
 
 
 def render(path: Path, frame: int, fmt: str, quality: int) -> bytes:
-    """One frame of ``path`` encoded as JPEG or PNG."""
-    ds = pydicom.dcmread(path, stop_before_pixels=True)
-    source = FrameSource(path, str(ds.file_meta.TransferSyntaxUID))
-    if frame > source.count:
-        raise DicomError(404, FRAME_NOT_FOUND)
+    """One frame of ``path`` encoded as JPEG or PNG (404 when the file has gone)."""
     try:
-        from pydicom.pixels import pixel_array
-        arr = pixel_array(path, index=frame - 1)
-        image = Image.fromarray(_to_8bit(ds, arr))
-    except DicomError:
-        raise
-    except Exception:  # noqa: BLE001 - an undecodable image is Azure's DicomImageException
-        raise DicomError(406, "An error was encountered when attempting to convert the dicom file into an "
-                              "image") from None  # DicomImageException
+        f = path.open("rb")
+    except FileNotFoundError:
+        raise DicomError(404, INSTANCE_NOT_FOUND) from None
+    with f:
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        syntax = str(ds.file_meta.TransferSyntaxUID)
+        f.seek(0)
+        if UID(syntax).is_deflated:
+            check_inflated_size(f)
+            f.seek(0)
+        if frame > number_of_frames(ds):
+            raise DicomError(404, FRAME_NOT_FOUND)
+        try:
+            from pydicom.pixels import pixel_array
+            arr = pixel_array(f, index=frame - 1)
+            image = Image.fromarray(_to_8bit(ds, arr))
+        except DicomError:
+            raise
+        except Exception:  # noqa: BLE001 - an undecodable image is Azure's DicomImageException
+            raise DicomError(406, "An error was encountered when attempting to convert the dicom file into an "
+                                  "image") from None  # DicomImageException
     out = io.BytesIO()
     if fmt == "JPEG":
         image.save(out, "JPEG", quality=quality)
@@ -190,10 +264,9 @@ async def rendered(request: Request, study_uid: str, series_uid: str, sop_uid: s
         raise bad_request("Image quality must be between 1 and 100 inclusive")  # DicomCoreResource.InvalidImageQuality
     media = negotiate_rendered(request.headers.get("accept"))
     store: Store = request.app.state.store
-    row = (await anyio.to_thread.run_sync(
-        lambda: find_instances(store, study_uid, series_uid, sop_uid, "file_name, frame_count")))[0]
-    if row["frame_count"] == 0:
+    row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid)))[0]
+    if number > row.frame_count:  # frame_count: the frames stored in full (0 without pixel data)
         raise DicomError(404, FRAME_NOT_FOUND)
     data = await anyio.to_thread.run_sync(
-        render, store.file_path(row["file_name"]), number, RENDER_TYPES[media], quality)
+        render, store.file_path(row.file_name), number, RENDER_TYPES[media], quality)
     return Response(data, media_type=media)

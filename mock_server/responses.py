@@ -4,7 +4,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from starlette.responses import Response, StreamingResponse
 
@@ -35,9 +35,9 @@ class DicomJSONResponse(JSONResponse):
     media_type = DICOM_JSON_UTF8
 
 
-def iter_file(path: Path, start: int = 0, length: int | None = None) -> Iterator[bytes]:
-    """The bytes of ``path`` from ``start`` (``length`` of them, or to the end), in chunks."""
-    with path.open("rb") as f:
+def iter_open(f: BinaryIO, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+    """The bytes of the open file ``f`` from ``start`` (``length`` of them, or to the end), in chunks; closes it."""
+    with f:
         f.seek(start)
         remaining = length
         while remaining is None or remaining > 0:

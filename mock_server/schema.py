@@ -1,15 +1,75 @@
-"""The SQLite index of the emulator: one table of stored instances, one of change-feed entries.
+"""The SQLite index of the emulator, shaped like Azure's (Study, Series, Instance, ChangeFeed tables).
 
 Files live under ``<data_dir>/files``; the index is ``<data_dir>/index.sqlite``. A row in
 ``instances`` exists only once its file is fully written and renamed into place, and the
-instance row and its change-feed entry are written in the same transaction, so a crash never
-leaves a half-stored instance visible.
+instance row, its study and series rows and its change-feed entry are written in one transaction,
+so a crash never leaves a half-stored instance visible.
+
+Every table carries the data partition (Azure's PartitionName, ``Microsoft.Default`` unless data
+partitions are used). The study and series rows hold the attributes Azure indexes for QIDO-RS,
+each twice: ``*_json`` is the DICOM JSON element answered (first value only), ``*_key`` the folded
+form matched (case-folded strings, accent-folded person names, ``yyyyMMdd`` dates).
+
+``PRAGMA user_version`` is ``SCHEMA_VERSION``; a data directory of version 0 (one ``instances``
+table holding everything, as the emulator wrote it before) is migrated by ``storage.Store``.
 """
 
-SCHEMA = """
+SCHEMA_VERSION = 1
+
+_STUDY_FIELDS = ("patient_id", "patient_name", "referring_physician", "study_date", "study_description",
+                 "accession_number", "patient_birth_date")
+_SERIES_FIELDS = ("modality", "pps_start_date", "manufacturer_model")
+
+
+def _columns(fields: tuple[str, ...]) -> str:
+    return "".join(f"    {f}_json TEXT,\n    {f}_key TEXT,\n" for f in fields)
+
+
+def _indexes(table: str, fields: tuple[str, ...]) -> str:
+    # (partition): an unfiltered page walks it in primary-key order. (partition, key): equality
+    # filters use it and, the rowid being the last index column, so does Azure's ORDER BY
+    # StudyKey/SeriesKey DESC; date ranges scan the same index.
+    return (f"CREATE INDEX IF NOT EXISTS {table}_partition ON {table} (partition);\n"
+            + "".join(f"CREATE INDEX IF NOT EXISTS {table}_{f} ON {table} (partition, {f}_key);\n" for f in fields))
+
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS study (
+    -- Azure's StudyKey: grows with each new study, and /studies pages by it, newest first.
+    study_key        INTEGER PRIMARY KEY AUTOINCREMENT,
+    partition        TEXT NOT NULL,
+    study_uid        TEXT NOT NULL,
+{_columns(_STUDY_FIELDS)}    instance_count   INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (partition, study_uid)
+);
+{_indexes("study", _STUDY_FIELDS)}
+CREATE TABLE IF NOT EXISTS series (
+    -- Azure's SeriesKey: /series pages by it, newest first.
+    series_key       INTEGER PRIMARY KEY AUTOINCREMENT,
+    study_key        INTEGER NOT NULL REFERENCES study (study_key),
+    partition        TEXT NOT NULL,
+    series_uid       TEXT NOT NULL,
+{_columns(_SERIES_FIELDS)}    instance_count   INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (study_key, series_uid)
+);
+CREATE INDEX IF NOT EXISTS series_uid ON series (partition, series_uid);
+{_indexes("series", _SERIES_FIELDS)}CREATE INDEX IF NOT EXISTS series_study_modality ON series (study_key, modality_key);
+
+-- Words of the person names (accent- and case-folded), for fuzzy matching by word prefix.
+CREATE TABLE IF NOT EXISTS name_words (
+    field            TEXT NOT NULL,
+    word             TEXT NOT NULL,
+    study_key        INTEGER NOT NULL,
+    PRIMARY KEY (field, word, study_key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS name_words_study ON name_words (study_key, field, word);
+
 CREATE TABLE IF NOT EXISTS instances (
-    -- A version number that grows with every store; Azure calls it the watermark.
+    -- A version number that grows with every store: Azure calls it the watermark.
     watermark        INTEGER PRIMARY KEY AUTOINCREMENT,
+    partition        TEXT NOT NULL,
+    study_key        INTEGER NOT NULL,
+    series_key       INTEGER NOT NULL,
     study_uid        TEXT NOT NULL,
     series_uid       TEXT NOT NULL,
     sop_uid          TEXT NOT NULL,
@@ -24,13 +84,16 @@ CREATE TABLE IF NOT EXISTS instances (
     created          TEXT NOT NULL,
     -- The instance's DICOM JSON as WADO metadata returns it (no bulk-data VRs), one object.
     metadata         TEXT NOT NULL,
-    UNIQUE (study_uid, series_uid, sop_uid)
+    UNIQUE (partition, study_uid, series_uid, sop_uid)
 );
-CREATE INDEX IF NOT EXISTS instances_series ON instances (study_uid, series_uid);
-CREATE INDEX IF NOT EXISTS instances_sop ON instances (sop_uid);
+CREATE INDEX IF NOT EXISTS instances_partition ON instances (partition);
+CREATE INDEX IF NOT EXISTS instances_study ON instances (study_key, watermark);
+CREATE INDEX IF NOT EXISTS instances_series ON instances (series_key, watermark);
+CREATE INDEX IF NOT EXISTS instances_sop ON instances (partition, sop_uid);
 
 CREATE TABLE IF NOT EXISTS changefeed (
     sequence         INTEGER PRIMARY KEY AUTOINCREMENT,
+    partition        TEXT NOT NULL,
     study_uid        TEXT NOT NULL,
     series_uid       TEXT NOT NULL,
     sop_uid          TEXT NOT NULL,
@@ -38,8 +101,11 @@ CREATE TABLE IF NOT EXISTS changefeed (
     action           TEXT NOT NULL,
     -- ISO 8601 UTC with seven fractional digits, as .NET writes a DateTimeOffset.
     timestamp        TEXT NOT NULL,
+    -- The same moment in 100 ns ticks since 0001-01-01 UTC: the v2 feed's time window and order.
+    ticks            INTEGER NOT NULL,
     -- For a 'Create' entry, the watermark of the instance version it created.
     watermark        INTEGER
 );
 CREATE INDEX IF NOT EXISTS changefeed_instance ON changefeed (study_uid, series_uid, sop_uid);
+CREATE INDEX IF NOT EXISTS changefeed_time ON changefeed (partition, ticks, sequence);
 """

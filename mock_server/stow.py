@@ -20,9 +20,9 @@ from starlette.responses import Response
 
 from .accept import accepts_dicom_json, split_outside_quotes
 from .dicomfile import PROCESSING_FAILURE, SOP_INSTANCE_ALREADY_EXISTS, Failure, inspect_file
-from .errors import DicomError, bad_request, not_acceptable
+from .errors import DicomError, bad_request, not_acceptable, storage_full
 from .responses import DicomJSONResponse
-from .storage import DuplicateInstance, Store
+from .storage import DuplicateInstance, Store, is_disk_full
 
 DICOM = "application/dicom"
 _FLUSH_BYTES = 1 << 20  # hand the parser about 1 MiB at a time (one thread hop per MiB)
@@ -99,7 +99,7 @@ class _PartSpooler:
             raise unsupported(content_type or "")
         path = self.store.new_temp_path()
         self.paths.append(path)
-        self._file = path.open("wb")
+        self._file = self.store.open_temp(path)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         self._file.write(data[start:end])
@@ -179,7 +179,7 @@ async def spool_single(request: Request, store: Store, limit: int, paths: list[P
     """Azure's non-standard single-part upload: the whole body is one DICOM file."""
     path = store.new_temp_path()
     paths.append(path)
-    f = await anyio.to_thread.run_sync(path.open, "wb")
+    f = await anyio.to_thread.run_sync(store.open_temp, path)
     try:
         pending = bytearray()
         async for chunk in _body_chunks(request, limit):
@@ -323,6 +323,10 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
             raise unsupported(header or "")
         return await anyio.to_thread.run_sync(
             store_parts, store, paths, request.state.api_version, study_uid, request.state.base_url)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise storage_full() from None
+        raise
     finally:
         for path in paths:  # stored parts were renamed away; the rest are removed
             with contextlib.suppress(OSError):

@@ -42,6 +42,8 @@ def load_secret(data_dir: Path) -> bytes:
             f.write(secrets.token_hex(32))
             f.flush()
             os.fsync(f.fileno())
+    if path.stat().st_mode & 0o077:  # an existing secret others can read (or a umask that widened it)
+        os.chmod(path, 0o600)
     for _ in range(50):
         secret = path.read_text().strip()
         if secret:

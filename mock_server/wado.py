@@ -4,7 +4,8 @@ Files are streamed from disk as stored (their preamble was zeroed at store time)
 not transcode: where Azure would transcode, it answers 406 (Azure's TranscodingException status).
 """
 
-import sqlite3
+from collections.abc import Iterator
+from typing import BinaryIO
 
 import anyio
 from starlette.requests import Request
@@ -13,9 +14,10 @@ from starlette.responses import Response, StreamingResponse
 from .accept import accepts_dicom_json
 from .errors import DicomError, not_acceptable, not_found
 from .negotiation import ORIGINAL, negotiate
-from .responses import DICOM_JSON_UTF8, iter_file, multipart_response
-from .storage import Store, instance_filter
+from .responses import DICOM_JSON_UTF8, iter_open, multipart_response
+from .storage import InstanceRecord, Store
 
+_OPEN_AHEAD = 256  # files opened before the status goes out; the rest as the answer streams
 NOT_FOUND = {
     "study": "The specified study cannot be found.",
     "series": "The specified series cannot be found.",
@@ -29,14 +31,51 @@ def level_of(series_uid: str | None, sop_uid: str | None) -> str:
 
 
 def find_instances(store: Store, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None,
-                   columns: str = "*") -> list[sqlite3.Row]:
+                   with_metadata: bool = False) -> list[InstanceRecord]:
     """The stored instances under a study/series/instance, oldest first; 404 when there are none."""
-    where, args = instance_filter(study_uid, series_uid, sop_uid)
-    with store.read() as conn:
-        rows = conn.execute(f"SELECT {columns} FROM instances WHERE {where} ORDER BY watermark", args).fetchall()
+    with store.snapshot() as snap:
+        rows = snap.instances(study_uid, series_uid, sop_uid, with_metadata=with_metadata)
     if not rows:
         raise not_found(NOT_FOUND[level_of(series_uid, sop_uid)])
     return rows
+
+
+def open_instances(store: Store, rows: list[InstanceRecord], level: str) -> list[tuple[InstanceRecord, BinaryIO | None]]:
+    """Open the instances' files before the status goes out, so the answer is complete or a clean 404.
+
+    An instance deleted since the rows were read is left out (an open file stays readable after its
+    delete); when none is left, the answer is the level's 404. Beyond the first ``_OPEN_AHEAD`` files
+    (a large study would use up file descriptors) the files are opened as their parts are sent:
+    ``None`` here, and ``open_parts`` skips those deleted by then.
+    """
+    opened: list[tuple[InstanceRecord, BinaryIO | None]] = []
+    for row in rows[:_OPEN_AHEAD]:
+        try:
+            opened.append((row, store.file_path(row.file_name).open("rb")))
+        except FileNotFoundError:
+            continue
+    opened += [(row, None) for row in rows[_OPEN_AHEAD:]]
+    if not opened:
+        raise not_found(NOT_FOUND[level])
+    return opened
+
+
+def open_parts(store: Store, opened: list[tuple[InstanceRecord, BinaryIO | None]]
+               ) -> Iterator[tuple[InstanceRecord, BinaryIO]]:
+    """Each instance with its open file, in order; closes the files of parts never sent."""
+    try:
+        for n, (row, f) in enumerate(opened):
+            if f is None:
+                try:
+                    f = store.file_path(row.file_name).open("rb")
+                except FileNotFoundError:
+                    continue  # deleted while the answer streams: the part is left out, the body stays whole
+            opened[n] = (row, None)
+            yield row, f
+    finally:
+        for _, f in opened:
+            if f is not None:
+                f.close()
 
 
 def transcoding_error(stored: str, requested: str) -> DicomError:
@@ -48,33 +87,28 @@ def transcoding_error(stored: str, requested: str) -> DicomError:
 async def retrieve(request: Request, study_uid: str, series_uid: str | None = None,
                    sop_uid: str | None = None) -> Response:
     """GET a study, series or instance as DICOM Part 10 files."""
-    choice = negotiate(request.headers.get("accept"), level_of(series_uid, sop_uid))
+    level = level_of(series_uid, sop_uid)
+    choice = negotiate(request.headers.get("accept"), level)
     store: Store = request.app.state.store
-    rows = await anyio.to_thread.run_sync(
-        lambda: find_instances(store, study_uid, series_uid, sop_uid, "file_name, transfer_syntax"))
+    rows = await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid))
     if choice.transfer_syntax != ORIGINAL:
         if len(rows) > 1:
             # DicomCoreResource.RetrieveServiceMultiInstanceTranscodingNotSupported
             raise DicomError(406, f"Accept transfer syntax '{choice.transfer_syntax}' is not supported when "
                                   "multiple instances are matched. Matching instances can be retrieved with their "
                                   "original transfer syntax by specifying 'transfer-syntax=*' in the Accept header.")
-        if rows[0]["transfer_syntax"] != choice.transfer_syntax:
-            raise transcoding_error(rows[0]["transfer_syntax"], choice.transfer_syntax)
+        if rows[0].transfer_syntax != choice.transfer_syntax:
+            raise transcoding_error(rows[0].transfer_syntax, choice.transfer_syntax)
+    opened = await anyio.to_thread.run_sync(open_instances, store, rows, level)
 
-    def part_type(row: sqlite3.Row) -> str:
-        return f"application/dicom; transfer-syntax={row['transfer_syntax']}"
+    def part_type(row: InstanceRecord) -> str:
+        return f"application/dicom; transfer-syntax={row.transfer_syntax}"
 
     if not choice.multipart:
-        row = rows[0]
-        return StreamingResponse(iter_file(store.file_path(row["file_name"])), media_type=part_type(row))
-
-    def parts():
-        for row in rows:
-            path = store.file_path(row["file_name"])
-            if path.exists():  # skip an instance deleted while the response streams
-                yield part_type(row), iter_file(path)
-
-    return multipart_response(parts())
+        row, f = opened[0]  # single part: one instance, opened above
+        assert f is not None
+        return StreamingResponse(iter_open(f), media_type=part_type(row))
+    return multipart_response((part_type(row), iter_open(f)) for row, f in open_parts(store, opened))
 
 
 async def metadata(request: Request, study_uid: str, series_uid: str | None = None,
@@ -84,15 +118,15 @@ async def metadata(request: Request, study_uid: str, series_uid: str | None = No
         raise not_acceptable()
     store: Store = request.app.state.store
     rows = await anyio.to_thread.run_sync(
-        lambda: find_instances(store, study_uid, series_uid, sop_uid, "watermark, metadata"))
+        lambda: find_instances(store, study_uid, series_uid, sop_uid, with_metadata=True))
     if sop_uid:
-        etag = str(rows[0]["watermark"])
+        etag = str(rows[0].watermark)
     else:
-        etag = f"{max(r['watermark'] for r in rows)}-{len(rows)}"
+        etag = f"{max(r.watermark for r in rows)}-{len(rows)}"
     # RetrieveMetadataService.IsCacheValid: the whole header equals the ETag (ignoring case); no list,
     # no quotes, no W/. MetadataResult sends no ETag with the 304.
     if_none_match = ", ".join(request.headers.getlist("if-none-match"))
     if if_none_match and if_none_match.lower() == etag.lower():
         return Response(status_code=304)
-    body = "[" + ",".join(r["metadata"] for r in rows) + "]"
+    body = "[" + ",".join(r.metadata or "{}" for r in rows) + "]"
     return Response(body.encode("utf-8"), media_type=DICOM_JSON_UTF8, headers={"ETag": etag})

@@ -1,10 +1,12 @@
 """Bad input of every kind gets Azure's 4xx with a clear message, never a 500, and leaves the store unchanged."""
 
+import contextlib
 import http.client
 import io
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pydicom
@@ -15,6 +17,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 from pydicom.uid import DeflatedExplicitVRLittleEndian
+from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from emulator_testlib import (
@@ -222,17 +225,14 @@ def test_client_that_disconnects_mid_upload_leaves_nothing(emulator, emulator_cl
                                headers={"Accept": DICOM_JSON}).status_code == 404
 
 
-def test_unexpected_errors_become_a_generic_500(tmp_path):
-    """The catch-all: any exception a handler did not expect becomes a plain 500 without details."""
+@contextlib.contextmanager
+def app_with_route(tmp_path, path: str, handler) -> Iterator[tuple[str, str]]:
+    """The emulator's app plus one extra route, served in this process: (root URL, owner token)."""
     store = Store(tmp_path / "data")
     secret = b"s" * 32
     (tmp_path / "data" / "token-secret").write_text(secret.decode())
     app = create_app(store, secret)
-
-    async def boom(request):
-        raise RuntimeError("internal detail that must not leak")
-
-    app.router.routes.append(Route("/{version}/boom", endpoint(boom)))
+    app.router.routes.append(Route(path, endpoint(handler)))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -241,8 +241,21 @@ def test_unexpected_errors_become_a_generic_500(tmp_path):
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.02)
         port = server.servers[0].sockets[0].getsockname()[1]
-        token = make_token(tmp_path / "data")[0]
-        response = requests.get(f"http://127.0.0.1:{port}/v2/boom",
+        yield f"http://127.0.0.1:{port}", make_token(tmp_path / "data")[0]
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        store.close()
+
+
+def test_unexpected_errors_become_a_generic_500(tmp_path):
+    """The catch-all: any exception a handler did not expect becomes a plain 500 without details."""
+
+    async def boom(request):
+        raise RuntimeError("internal detail that must not leak")
+
+    with app_with_route(tmp_path, "/{version}/boom", boom) as (root, token):
+        response = requests.get(f"{root}/v2/boom",
                                 headers={"Authorization": f"Bearer {token}", "Origin": "http://localhost:3000"})
         assert response.status_code == 500
         # Azure's UseCors runs before its exception handling: the 500 carries the CORS headers too.
@@ -250,7 +263,23 @@ def test_unexpected_errors_become_a_generic_500(tmp_path):
         assert response.headers["Content-Type"] == PLAIN
         assert response.text == ("The server encountered an internal error. Please retry the request. If the "
                                  "issue persists, please contact support.")
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        store.close()
+        # The server closes the connection after a 500: it says so, so the client does not reuse it.
+        assert response.headers["Connection"] == "close"
+
+
+def test_an_error_after_the_response_started_ends_that_connection_only(tmp_path):
+    """A body that fails half-way cannot become a 500: the connection is closed, the client sees it
+    cut short (never a complete-looking answer), and the server goes on serving."""
+
+    async def half(request):
+        def body():
+            yield b"x" * 1000
+            raise RuntimeError("failed while streaming")
+        return StreamingResponse(body(), media_type="application/octet-stream")
+
+    with app_with_route(tmp_path, "/{version}/half", half) as (root, token):
+        with requests.Session() as client:
+            client.headers["Authorization"] = f"Bearer {token}"
+            with pytest.raises(requests.exceptions.ChunkedEncodingError):
+                client.get(f"{root}/v2/half")
+            assert client.get(f"{root}/v2/changefeed").status_code == 200

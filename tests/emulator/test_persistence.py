@@ -3,7 +3,10 @@
 import sqlite3
 import subprocess
 import sys
+import shutil
+import stat
 import threading
+from pathlib import Path
 
 import pydicom
 import requests
@@ -149,3 +152,55 @@ def test_stored_files_are_valid_part10_with_zero_preamble(own_emulator, tmp_path
     assert path.stat().st_size == size == len(inst.data)
     assert path.read_bytes()[:132] == b"\0" * 128 + b"DICM"
     assert pydicom.dcmread(path).SOPInstanceUID == inst.sop
+
+
+V0_DATA_DIR = Path(__file__).parent / "data" / "v0-data-dir"
+
+
+def test_data_dir_of_the_previous_version_opens_with_everything_in_it(own_emulator, tmp_path):
+    """data/v0-data-dir was written by the emulator before the study/series index (one instances table):
+    study 2.25.1001 (two instances, the older one with a StudyDescription and two frames), study
+    2.25.2001 (MR) and study 2.25.3001, stored then deleted."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(V0_DATA_DIR, data_dir)
+    emu = own_emulator(data_dir)
+    client = session_for(emu)
+    # Its files were written under the umask; they are made private.
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (data_dir / "files").rglob("*") if p.is_file()} == {0o600}
+    studies = client.get(f"{client.base}/studies", params={"includefield": "NumberOfStudyRelatedInstances"},
+                         headers={"Accept": DICOM_JSON}).json()
+    by_uid = {s["0020000D"]["Value"][0]: s for s in studies}
+    assert set(by_uid) == {"2.25.1001", "2.25.2001"}
+    # Rebuilt by Azure's rule: the older instance's StudyDescription is kept, the newer PatientName wins.
+    assert by_uid["2.25.1001"]["00081030"] == {"vr": "LO", "Value": ["Migrated study"]}
+    assert by_uid["2.25.1001"]["00100010"] == {"vr": "PN", "Value": [{"Alphabetic": "Newer^Name"}]}
+    assert by_uid["2.25.1001"]["00201208"] == {"vr": "IS", "Value": [2]}
+    assert [s["0020000D"]["Value"][0] for s in studies] == ["2.25.2001", "2.25.1001"]
+    mr = client.get(f"{client.base}/series", params={"Modality": "MR", "PatientID": "MIG-2"},
+                    headers={"Accept": DICOM_JSON})
+    assert [s["0020000E"]["Value"][0] for s in mr.json()] == ["2.25.2002"]
+
+    frame = client.get(f"{client.base}/studies/2.25.1001/series/2.25.1002/instances/2.25.1003/frames/2",
+                       headers={"Accept": "application/octet-stream; transfer-syntax=*"})
+    assert frame.status_code == 200 and len(frame.content) == 4 * 5 * 2
+    assert client.get(f"{client.base}/studies/2.25.3001/metadata", headers={"Accept": DICOM_JSON}).status_code == 404
+
+    feed = client.get(f"{client.base}/changefeed", params={"includeMetadata": "false"}).json()
+    assert [(e["sequence"], e["sopInstanceUid"], e["action"], e["state"]) for e in feed] == [
+        (1, "2.25.1003", "Create", "Current"), (2, "2.25.1004", "Create", "Current"),
+        (3, "2.25.2003", "Create", "Current"), (4, "2.25.3003", "Create", "Deleted"),
+        (5, "2.25.3003", "Delete", "Deleted")]
+    v2_feed = client.get(f"{client.base}/changefeed", params={"startTime": feed[0]["timestamp"],
+                                                             "includeMetadata": "false"}).json()
+    assert [e["sequence"] for e in v2_feed] == [1, 2, 3, 4, 5]
+
+    # Watermarks and sequences go on from where the old index stopped.
+    new = build_instance(study="2.25.1001", series="2.25.1002")
+    assert stow(client, [new.data]).status_code == 200
+    latest = client.get(f"{client.base}/changefeed/latest").json()
+    assert latest["sequence"] == 6 and latest["sopInstanceUid"] == new.sop
+    assert index_rows(data_dir)[-1][0] == new.sop
+    emu.stop()
+    # Opening it again does not migrate twice.
+    again = session_for(own_emulator(data_dir))
+    assert len(again.get(f"{again.base}/changefeed", params={"includeMetadata": "false"}).json()) == 6

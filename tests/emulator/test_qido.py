@@ -552,15 +552,49 @@ def test_path_uids_are_in_every_result(emulator_client, data):
             assert result[SERIES_UID] == {"vr": "UI", "Value": [data.a1]}
 
 
-def test_results_follow_the_newest_instance(emulator_client):
+def test_studies_and_series_page_by_when_they_were_created(emulator_client):
+    """Azure orders by StudyKey / SeriesKey (SqlQueryGenerator): a new instance does not move its study up."""
     pid = f"QIDO-ORDER-{uuid.uuid4().hex[:8]}"
     first, second = generate_uid(), generate_uid()
-    stow(emulator_client, [make_instance(first, generate_uid(), generate_uid(), PatientID=pid)])
-    stow(emulator_client, [make_instance(second, generate_uid(), generate_uid(), PatientID=pid)])
+    first_series, second_series = generate_uid(), generate_uid()
+    stow(emulator_client, [make_instance(first, first_series, generate_uid(), PatientID=pid)])
+    stow(emulator_client, [make_instance(second, second_series, generate_uid(), PatientID=pid)])
     assert uids(ok(get(emulator_client, "studies", {"PatientID": pid})), STUDY_UID) == [second, first]
-    # A new instance in the older study makes it the newest.
-    stow(emulator_client, [make_instance(first, generate_uid(), generate_uid(), PatientID=pid)])
-    assert uids(ok(get(emulator_client, "studies", {"PatientID": pid})), STUDY_UID) == [first, second]
+    stow(emulator_client, [make_instance(first, first_series, generate_uid(), PatientID=pid)])
+    assert uids(ok(get(emulator_client, "studies", {"PatientID": pid})), STUDY_UID) == [second, first]
+    assert uids(ok(get(emulator_client, "series", {"PatientID": pid})), SERIES_UID) == [second_series, first_series]
+    # Instances still come newest first (Watermark DESC).
+    newest = ok(get(emulator_client, "instances", {"PatientID": pid}))
+    assert len(newest) == 3 and newest[0][STUDY_UID]["Value"] == [first]
+    for study in (first, second):
+        assert emulator_client.delete(f"{emulator_client.base}/studies/{study}").status_code == 204
+
+
+def test_study_and_series_values_keep_an_older_value_a_newer_instance_lacks(emulator_client):
+    """AddInstanceV6.sql: each study/series column is ISNULL(@new, old); a present value wins."""
+    pid = f"QIDO-VALUES-{uuid.uuid4().hex[:8]}"
+    study, series = generate_uid(), generate_uid()
+    stow(emulator_client, [make_instance(study, series, generate_uid(), PatientID=pid, PatientName="Old^Name",
+                                         StudyDescription="Kept", AccessionNumber="A-1", Modality="CT",
+                                         ManufacturerModelName="Model 1")])
+    stow(emulator_client, [make_instance(study, series, generate_uid(), PatientID=pid, PatientName="New^Name",
+                                         AccessionNumber="", Modality="MR")])
+    result = ok(get(emulator_client, "studies", {"PatientID": pid, "StudyDescription": "kept"}))
+    assert uids(result, STUDY_UID) == [study]
+    assert result[0][STUDY_DESCRIPTION] == {"vr": "LO", "Value": ["Kept"]}
+    assert result[0][ACCESSION] == {"vr": "SH", "Value": ["A-1"]}  # an empty value keeps the old one
+    assert result[0][PATIENT_NAME] == {"vr": "PN", "Value": [{"Alphabetic": "New^Name"}]}
+    empty(get(emulator_client, "studies", {"PatientID": pid, "PatientName": "Old^Name"}))
+    assert uids(ok(get(emulator_client, "studies", {"PatientID": pid, "PatientName": "new", "fuzzymatching": "true"})),
+                STUDY_UID) == [study]
+    empty(get(emulator_client, "studies", {"PatientID": pid, "PatientName": "old", "fuzzymatching": "true"}))
+    series_result = ok(get(emulator_client, "series", {"PatientID": pid, "ManufacturerModelName": "model 1"}))
+    assert series_result[0][MODALITY] == {"vr": "CS", "Value": ["MR"]}
+    assert series_result[0][MODEL] == {"vr": "LO", "Value": ["Model 1"]}
+    # A blank PatientID never replaces a stored one (v2 accepts it).
+    stow(emulator_client, [make_instance(study, series, generate_uid(), PatientID="")])
+    assert uids(ok(get(emulator_client, "studies", {"PatientID": pid})), STUDY_UID) == [study]
+    assert emulator_client.delete(f"{emulator_client.base}/studies/{study}").status_code == 204
 
 
 # --- the tutorial's own queries on the sample study ------------------------------------------------

@@ -142,3 +142,14 @@ def test_bad_uid_is_400(emulator_client, path, name):
     assert response.status_code == 400
     assert response.headers["Content-Type"] == PLAIN
     assert response.text == invalid_uid_text(name)
+
+
+def test_large_study_retrieve_returns_every_instance_in_order(emulator_client):
+    """More instances than the emulator opens before the status (256): the rest open as they stream."""
+    first = build_instance(pixels=False)
+    instances = [first] + [build_instance(study=first.study, series=first.series, pixels=False)
+                           for _ in range(299)]
+    assert stow(emulator_client, [i.data for i in instances]).status_code == 200
+    parts = read_multipart(get(emulator_client, f"studies/{first.study}", ANY_TS))
+    assert [body for _, body in parts] == [as_stored(i.data) for i in instances]
+    assert emulator_client.delete(f"{emulator_client.base}/studies/{first.study}").status_code == 204
