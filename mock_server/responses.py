@@ -3,7 +3,6 @@
 import json
 import uuid
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from starlette.responses import Response, StreamingResponse
