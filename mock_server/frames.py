@@ -22,7 +22,7 @@ from pydicom.uid import UID
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from .binding import binding_error_text, int_in_range
+from .binding import binding_error_text, int_in_range, to_int
 from .dicomfile import check_inflated_size, number_of_frames
 from .errors import DicomError, bad_request
 from .negotiation import EXPLICIT_VR_LE, IMPLICIT_VR_LE, ORIGINAL, RENDER_TYPES, negotiate, negotiate_rendered
@@ -252,14 +252,14 @@ async def rendered(request: Request, study_uid: str, series_uid: str, sop_uid: s
     if frame is not None:
         if not int_in_range(frame):
             raise bad_request(binding_error_text("frame", frame))
-        number = int(frame)
+        number = to_int(frame) or 0  # int_in_range held, so a value (to_int: no 4,300-digit limit)
     # Model binding reads the first value of a repeated parameter (Starlette's get() gives the last).
     quality_text = next(iter(request.query_params.getlist("quality")), None)
     if quality_text is not None and not int_in_range(quality_text):
         raise bad_request(binding_error_text("quality", quality_text))
     if number < 1:
         raise bad_request(INVALID_FRAMES)
-    quality = int(quality_text) if quality_text is not None else 100
+    quality = (to_int(quality_text) or 0) if quality_text is not None else 100
     if not 1 <= quality <= 100:
         raise bad_request("Image quality must be between 1 and 100 inclusive")  # DicomCoreResource.InvalidImageQuality
     media = negotiate_rendered(request.headers.get("accept"))
