@@ -90,5 +90,5 @@ student-notebooks: $(STAMP_LAB)
 
 # Run every lesson against the server the DICOMWEB_* variables name (a workshop's Azure service, say).
 .PHONY: check-server
-check-server: $(STAMP_TEST)
+check-server: $(STAMP_LAB)
 	$(BIN)/python tools/check_server.py
