@@ -13,6 +13,8 @@ STAMP_TEST := $(VENV)/.installed-test
 STAMP_DOCS := $(VENV)/.installed-docs
 # JupyterLab settings for this project only: inside .venv, never in the user's ~/.jupyter.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/dicomweb-tutorial.json
+# Where `make student-notebooks` and `make lab-student` keep the student copies.
+STUDENT_NOTEBOOKS ?= build/student-notebooks
 # The first lesson (the lowest-numbered notebook), which JupyterLab opens on.
 FIRST_LESSON = $(notdir $(firstword $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))))
 
@@ -54,8 +56,10 @@ endef
 lab: $(STAMP_LAB) $(LAB_SETTINGS)
 	$(call jupyter_lab,notebooks)
 
-# The student copies (make student-notebooks), served the same way, for a workshop's learners.
-lab-student: student-notebooks $(LAB_SETTINGS)
+# The student copies, served the same way, for a workshop's learners. Copies that exist are kept
+# (a learner's work); `make student-notebooks` rewrites them.
+lab-student: $(STAMP_LAB) $(LAB_SETTINGS)
+	$(BIN)/python tools/student_notebooks.py --keep $(STUDENT_NOTEBOOKS)
 	$(call jupyter_lab,$(STUDENT_NOTEBOOKS))
 
 # As root, the browser tests' Chromium is installed from Debian's packages when missing (Orthanc is
@@ -83,7 +87,6 @@ regenerate: $(STAMP_TEST)
 
 # The lessons without their exercise solutions and outputs, for a workshop (build/student-notebooks/);
 # `make lab-student` opens them.
-STUDENT_NOTEBOOKS ?= build/student-notebooks
 .PHONY: student-notebooks
 student-notebooks: $(STAMP_LAB)
 	$(BIN)/python tools/student_notebooks.py $(STUDENT_NOTEBOOKS)
