@@ -109,3 +109,10 @@ def test_make_lab_student_serves_the_student_copies(tmp_path: Path, free_port) -
             assert all(cell.get("outputs", []) == [] for cell in cells), name
         emulator = requests.get(f"http://127.0.0.1:{emulator_port}/v2/changefeed", timeout=10)
         assert emulator.status_code == 401
+
+
+def test_readme_shows_the_url_make_lab_prints() -> None:
+    # The README tells a newcomer which URL to open: the first lesson's, with a token.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"http://127.0.0.1:8888/lab/tree/{FIRST_LESSON}?token=" in readme
+    assert "DICOMWEB_EMULATOR_PORT=8766 make lab" in readme
