@@ -4,32 +4,71 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PINS := pyproject.toml requirements.lock
+# One stamp per package set, so switching targets installs only what is missing: `make lab` needs only
+# the lessons' runtime dependencies; `make test` adds the test and docs extras, `make docs` the docs extra.
+# Each stamp is rebuilt whenever the pins change, so a pull that changes them reinstalls.
+STAMP_LAB := $(VENV)/.installed-lab
+STAMP_TEST := $(VENV)/.installed-test
+STAMP_DOCS := $(VENV)/.installed-docs
+# JupyterLab settings for this project only: inside .venv, never in the user's ~/.jupyter.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/dicomweb-tutorial.json
+# Where `make student-notebooks` and `make lab-student` keep the student copies.
+STUDENT_NOTEBOOKS ?= build/student-notebooks
+# The first lesson (the lowest-numbered notebook), which JupyterLab opens on.
+FIRST_LESSON = $(notdir $(firstword $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))))
 
-.PHONY: setup lab test emulator regenerate clean-emulator-data
+.PHONY: setup lab lab-student test emulator regenerate clean-emulator-data
 
-setup: $(STAMP)
+# Everything a contributor needs (the runtime, test and docs packages).
+setup: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
 
-# The stamp is rebuilt whenever the pins change, so a pull that changes them reinstalls.
-$(STAMP): pyproject.toml requirements.lock
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,docs]'
-	touch $(STAMP)
 
+$(STAMP_LAB): $(PINS) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e .
+	touch $@
+
+$(STAMP_TEST): $(PINS) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	touch $@
+
+$(STAMP_DOCS): $(PINS) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[docs]'
+	touch $@
+
+# No "Jupyter news" question and no update check (binder/postBuild installs the same file on Binder).
+$(LAB_SETTINGS): binder/jupyterlab-settings.json | $(STAMP_LAB)
+	mkdir -p $(dir $@)
+	cp $< $@
+
+# JupyterLab on ROOT_DIR, opened on the first lesson, with the emulator started by binder/start.
 # LAB_ARGS passes more options to JupyterLab (e.g. --no-browser); root needs --allow-root.
 LAB_ARGS ?=
-lab: setup
-	binder/start $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks \
-		$$(if [ "$$(id -u)" -eq 0 ]; then echo --allow-root; fi) $(LAB_ARGS)
+define jupyter_lab
+binder/start $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(1) \
+	--LabApp.default_url=/lab/tree/$(FIRST_LESSON) \
+	$$(if [ "$$(id -u)" -eq 0 ]; then echo --allow-root; fi) $(LAB_ARGS)
+endef
+
+lab: $(STAMP_LAB) $(LAB_SETTINGS)
+	$(call jupyter_lab,notebooks)
+
+# The student copies, served the same way, for a workshop's learners. Copies that exist are kept
+# (a learner's work); `make student-notebooks` rewrites them.
+lab-student: $(STAMP_LAB) $(LAB_SETTINGS)
+	$(BIN)/python tools/student_notebooks.py --keep $(STUDENT_NOTEBOOKS)
+	$(call jupyter_lab,$(STUDENT_NOTEBOOKS))
 
 # As root, the browser tests' Chromium is installed from Debian's packages when missing (Orthanc is
 # installed by its test fixture the same way); without root those tests say what to install.
-test: setup
+test: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
 	@if [ "$$(id -u)" -eq 0 ]; then bash tests/docs/install_chromium.sh; fi
 	$(BIN)/python -m pytest
 
-emulator: setup
+emulator: $(STAMP_LAB)
 	$(BIN)/python -m mock_server
 
 clean-emulator-data:
@@ -38,20 +77,21 @@ clean-emulator-data:
 # The static site: the notebooks with their committed outputs (not executed), in lesson order.
 # Fails on any warning, broken internal link or anchor, missing image or remote resource.
 .PHONY: docs
-docs: setup
+docs: $(STAMP_DOCS)
 	$(BIN)/python -m sphinx -W -n -b html docs docs/_build/html
 	@echo "Site: docs/_build/html/index.html"
 
 # Re-execute every notebook against a fresh emulator and store its outputs (commit the result).
-regenerate: setup
+regenerate: $(STAMP_TEST)
 	$(BIN)/python tests/notebooks/regenerate.py
 
-# The lessons without their exercise solutions and outputs, for a workshop (build/student-notebooks/).
+# The lessons without their exercise solutions and outputs, for a workshop (build/student-notebooks/);
+# `make lab-student` opens them.
 .PHONY: student-notebooks
-student-notebooks: setup
-	$(BIN)/python tools/student_notebooks.py
+student-notebooks: $(STAMP_LAB)
+	$(BIN)/python tools/student_notebooks.py $(STUDENT_NOTEBOOKS)
 
 # Run every lesson against the server the DICOMWEB_* variables name (a workshop's Azure service, say).
 .PHONY: check-server
-check-server: setup
+check-server: $(STAMP_LAB)
 	$(BIN)/python tools/check_server.py

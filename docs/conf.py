@@ -18,7 +18,14 @@ extensions = [
     "lessons",  # stages ../notebooks into lessons/ and writes the learning-path table
     "sitecheck",  # fails the build on broken internal links, anchors and images
     "wirelexer",  # highlights the lessons' templated HTTP request/response sketches
+    "lessonpage",  # collapses exercise solutions; a "Run this lesson" box with the notebook file
+    "sphinx_copybutton",  # a copy button on every code block
 ]
+
+# Copy buttons on what a reader runs (lesson cells, console and code blocks), not on cell outputs;
+# a console block copies its commands without the "$ " prompt and without what they print.
+copybutton_selector = "div:not(.output) > div.highlight pre"
+copybutton_exclude = ".linenos, .gp, .go"
 
 exclude_patterns = ["_build", "lessons/_learning_path.md", "**/.ipynb_checkpoints"]
 

@@ -2,8 +2,8 @@
 
 from . import samples
 from .client import DicomWeb, connect
-from .http import show_request, show_response
+from .http import show_body, show_request, show_response
 from .multipart import decode_multipart, encode_multipart_related, read_datasets, read_frames
 
 __all__ = ["DicomWeb", "connect", "decode_multipart", "encode_multipart_related", "read_datasets",
-           "read_frames", "samples", "show_request", "show_response"]
+           "read_frames", "samples", "show_body", "show_request", "show_response"]

@@ -87,6 +87,25 @@ def show_request(request: requests.Response | requests.PreparedRequest) -> None:
     print(f"--{boundary}--")
 
 
+# How show_body spells a line ending, so that it is visible and survives a notebook save.
+_LINE_ENDINGS = {b"\r\n": "\\r\\n", b"\n": "\\n", b"\r": "\\r"}
+
+
+def show_body(body: bytes) -> None:
+    """Print a text body (a multipart/related body, say) line by line, its line endings spelled out.
+
+    Each line is printed followed by ``\\r\\n`` or ``\\n``, as written: multipart needs CRLF line
+    breaks (RFC 2046 §5.1.1), which a plain print would hide. Printing the raw ``\\r`` would also not
+    survive saving the notebook: JupyterLab stores ``\\r\\n`` in an output as ``\\n``, and strict
+    nbval then fails. Other control bytes and non-ASCII bytes are shown as ``\\xNN``.
+    """
+    for line in body.splitlines(keepends=True):
+        text = line.rstrip(b"\r\n")
+        ending = _LINE_ENDINGS.get(line[len(text):], "")
+        shown = "".join(chr(byte) if 0x20 <= byte < 0x7F else f"\\x{byte:02x}" for byte in text)
+        print(shown + ending)
+
+
 def pretty_json(value: object, indent: int = 0, column: int = 0, width: int = 120) -> str:
     """JSON indented by 2 spaces, except that whatever fits in ``width`` stays on one line.
 

@@ -215,3 +215,25 @@ def test_malformed_multipart_is_summarised_not_raised(capsys, make_response) -> 
     assert capsys.readouterr().out == (
         "POST /studies\nContent-Length: 13\nContent-Type: multipart/related\n\n<13 bytes>\n"
         "200 OK\nContent-Type: multipart/related; boundary=x\n\n<18 bytes>\n")
+
+
+def test_show_body_spells_out_each_line_ending(capsys) -> None:
+    body, _ = encode_multipart_related([b"<file one>"], boundary="BOUNDARY")
+
+    http.show_body(body)
+
+    assert capsys.readouterr().out == (
+        "--BOUNDARY\\r\\n\n"
+        "Content-Type: application/dicom\\r\\n\n"
+        "\\r\\n\n"
+        "<file one>\\r\\n\n"
+        "--BOUNDARY--\\r\\n\n")
+
+
+def test_show_body_output_has_no_carriage_return_or_control_byte(capsys) -> None:
+    # JupyterLab rewrites "\r\n" (and a lone "\r") in a saved output; none may reach the notebook.
+    http.show_body(b"bare LF\nbare CR\rlast\x00\xff")
+
+    out = capsys.readouterr().out
+    assert out == "bare LF\\n\nbare CR\\r\nlast\\x00\\xff\n"
+    assert not [char for char in out if ord(char) < 0x20 and char != "\n"]

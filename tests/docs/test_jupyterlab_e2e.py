@@ -1,4 +1,5 @@
-"""End to end in JupyterLab: open lessons in Chromium, Run All Cells through the menu, no errors.
+"""End to end in JupyterLab: open lessons in Chromium, Run All Cells through the menu, no errors,
+and the notebook as JupyterLab saved it still passes strict nbval.
 
 The notebooks are copied (outputs cleared) into a temporary folder, so the run never
 touches the committed ones; kernels reach the test emulator through the environment
@@ -7,8 +8,10 @@ variables that ``helpers.connect()`` reads.
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,9 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from .conftest import REPO
 from .jupyterlab import JupyterLab, start_jupyterlab
 
-LESSONS = ["01_authenticate", "03_retrieve"]
+# 02 prints a multipart body: the one whose line endings a save used to change.
+LESSONS = ["01_authenticate", "02_upload", "03_retrieve"]
+SANITIZE_FILE = REPO / "tests" / "notebooks" / "nbval_sanitize.cfg"
 RUN_TIMEOUT_MS = 300_000
 
 _PROMPTS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]
@@ -48,19 +53,25 @@ def _copy_without_outputs(source: Path, target: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def lab(emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    base = tmp_path_factory.mktemp("jupyterlab")
-    root = base / "notebooks"
-    root.mkdir()
-    for name in LESSONS:
-        _copy_without_outputs(REPO / "notebooks" / f"{name}.ipynb", root / f"{name}.ipynb")
+def kernel_env(emulator) -> dict[str, str]:
+    """The environment of every kernel here (JupyterLab's and nbval's): the test emulator."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DICOMWEB_")}
     env.update(
         DICOMWEB_URL=emulator.base_url("v2"),
         DICOMWEB_AUTH="emulator",
         DICOMWEB_EMULATOR_DATA_DIR=str(emulator.data_dir),
     )
-    server = start_jupyterlab(root, base / "state", env)
+    return env
+
+
+@pytest.fixture(scope="module")
+def lab(kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    base = tmp_path_factory.mktemp("jupyterlab")
+    root = base / "notebooks"
+    root.mkdir()
+    for name in LESSONS:
+        _copy_without_outputs(REPO / "notebooks" / f"{name}.ipynb", root / f"{name}.ipynb")
+    server = start_jupyterlab(root, base / "state", kernel_env)
     try:
         yield server
     finally:
@@ -103,21 +114,43 @@ def _run_all_cells(page, attempts: int = 3) -> None:
     raise AssertionError(f"Run All Cells started no cell: prompts {page.evaluate(_PROMPTS)}")
 
 
-def _wait_for_saved_run(path: Path, timeout: float = 60) -> nbformat.NotebookNode:
-    """The notebook as saved by the UI, once its first code cell carries an execution count."""
+def _wait_for_saved_run(page, path: Path, code_cells: int, timeout: float = 60) -> nbformat.NotebookNode:
+    """The notebook as the UI saved it after the run, read once the save is complete.
+
+    JupyterLab writes the file in place, so a read during the save sees it empty or cut short
+    (``NotJSONError: ''``); and an autosave during the run leaves an earlier, partial run. So: wait
+    until the tab shows no unsaved changes, then until the file parses with every code cell run.
+    """
+    # The document's tab carries jp-mod-dirty until the server has written the file.
+    page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-dirty')",
+                           timeout=timeout * 1000, polling=250)
     deadline = time.monotonic() + timeout
     while True:
-        nb = nbformat.read(path, as_version=4)
-        code = [cell for cell in nb.cells if cell.cell_type == "code"]
-        if code and code[0].execution_count is not None:
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except (nbformat.reader.NotJSONError, json.JSONDecodeError, UnicodeDecodeError):
+            nb = None  # still being written
+        code = [cell for cell in nb.cells if cell.cell_type == "code"] if nb else []
+        if len(code) == code_cells and all(cell.execution_count is not None for cell in code):
             return nb
         if time.monotonic() > deadline:
-            raise AssertionError(f"{path.name} was not saved with its outputs")
-        time.sleep(0.5)
+            state = "unreadable" if nb is None else f"{sum(c.execution_count is not None for c in code)} of {code_cells} code cells run"
+            raise AssertionError(f"{path.name} was not saved with its outputs ({state})")
+        time.sleep(0.25)
+
+
+def _run_nbval(notebook: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Strict nbval on ``notebook``, as `make test` runs it on the committed lessons."""
+    ini = notebook.parent / "pytest.ini"
+    ini.write_text("[pytest]\n", encoding="utf-8")  # not the repository's options or test paths
+    command = [sys.executable, "-m", "pytest", "-q", "-c", str(ini), "-p", "no:cacheprovider",
+               "--nbval", "--nbval-current-env", f"--nbval-sanitize-with={SANITIZE_FILE}", str(notebook)]
+    return subprocess.run(command, cwd=notebook.parent, env=env, capture_output=True, text=True, timeout=600)
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_run_all_cells_in_jupyterlab(lab: JupyterLab, chromium, artifacts_dir: Path, lesson: str) -> None:
+def test_run_all_cells_in_jupyterlab(lab: JupyterLab, kernel_env: dict[str, str], chromium, artifacts_dir: Path,
+                                    tmp_path: Path, lesson: str) -> None:
     committed = (REPO / "notebooks" / f"{lesson}.ipynb").read_bytes()
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -133,9 +166,10 @@ def test_run_all_cells_in_jupyterlab(lab: JupyterLab, chromium, artifacts_dir: P
         finally:
             page.screenshot(path=str(artifacts_dir / f"jupyterlab__{lesson}.png"))
 
+        code_cells = page.locator(".jp-Notebook .jp-CodeCell").count()
         page.get_by_role("menuitem", name="File", exact=True).click()
         page.locator('.lm-Menu [data-command="docmanager:save"]').click()
-        saved = _wait_for_saved_run(lab.root_dir / f"{lesson}.ipynb")
+        saved = _wait_for_saved_run(page, lab.root_dir / f"{lesson}.ipynb", code_cells)
     finally:
         context.close()
 
@@ -151,3 +185,9 @@ def test_run_all_cells_in_jupyterlab(lab: JupyterLab, chromium, artifacts_dir: P
     assert not_run == [], f"code cells that did not run: {not_run}"
     assert [cell.execution_count for cell in code_cells] == list(range(1, len(code_cells) + 1))
     assert (REPO / "notebooks" / f"{lesson}.ipynb").read_bytes() == committed
+
+    # A run saved from JupyterLab, committed, must pass the same strict nbval as a regenerated one.
+    saved_copy = tmp_path / f"{lesson}.ipynb"
+    nbformat.write(saved, saved_copy)
+    result = _run_nbval(saved_copy, kernel_env)
+    assert result.returncode == 0, f"strict nbval fails on the notebook JupyterLab saved:\n{result.stdout[-6000:]}"

@@ -18,6 +18,17 @@ CONTENT_PAGES = ["index.html", "emulator.html", "other-servers.html", "teaching.
 GENERATED_PAGES = ["genindex.html", "search.html"]
 
 
+# The code blocks a reader copies from: lesson cells and code/console blocks, not cell outputs
+# (docs/conf.py's copybutton_selector).
+CODE_BLOCKS = "div:not(.output) > div.highlight"
+
+
+def _solution_cells(notebook: Path) -> int:
+    """How many code cells of the committed notebook are tagged ``solution``."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    return sum(1 for cell in nb["cells"] if "solution" in cell.get("metadata", {}).get("tags", []))
+
+
 def _image_outputs(notebook: Path) -> int:
     """How many image outputs the committed notebook carries."""
     nb = json.loads(notebook.read_text(encoding="utf-8"))
@@ -97,7 +108,8 @@ def test_page_loads_and_renders(site_url: str, chromium, artifacts_dir: Path, pa
             assert len(sizes) >= _image_outputs(notebook)
             assert page.locator("div.cell_input").first.is_visible()
             assert page.locator("div.cell_output").first.is_visible()
-            for element in page.locator("div.cell_output").all():
+            # Every output shows, except a solution's (collapsed with it: see the solution test).
+            for element in page.locator("div.cell:not(.tag_solution) div.cell_output").all():
                 element.scroll_into_view_if_needed()
                 assert element.is_visible()
 
@@ -137,6 +149,11 @@ def test_internal_links_resolve(site_url: str, chromium) -> None:
         missing = []
         for source, href in sorted(links):
             target, fragment = urldefrag(href)
+            if "/_downloads/" in target:  # a file to save (a lesson's notebook), not a page to open
+                response = page.request.get(target)
+                if response.status != 200:
+                    missing.append(f"{source} -> {href}: {response.status}")
+                continue
             if target not in ids_by_page:
                 response = page.goto(target, wait_until="load")
                 if response is None or response.status != 200:
@@ -148,5 +165,75 @@ def test_internal_links_resolve(site_url: str, chromium) -> None:
                 missing.append(f"{source} -> {href}: no element with id {fragment!r}")
         assert len(links) > len(CONTENT_PAGES)
         assert missing == [], "\n".join(missing)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_every_solution_is_collapsed_until_asked_for(site_url: str, chromium, notebook: Path) -> None:
+    context, page, _, problems = _open(chromium, f"{site_url}/lessons/{notebook.stem}.html")
+    try:
+        solutions = page.locator("div.cell.tag_solution")
+        assert solutions.count() == _solution_cells(notebook) >= 1
+        for index in range(solutions.count()):
+            solution = solutions.nth(index)
+            toggle = solution.locator("details.hide")
+            assert toggle.count() == 1 and toggle.get_attribute("open") is None
+            code = solution.locator("div.cell_input pre")
+            assert not code.is_visible()  # neither the code nor an output shows
+            assert not solution.locator("div.cell_output").is_visible()
+            summary = toggle.locator("summary")
+            assert summary.inner_text().strip().startswith("Show the solution")
+            summary.click()
+            assert code.is_visible() and toggle.get_attribute("open") is not None
+        assert problems == [], "\n".join(problems)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", CONTENT_PAGES)
+def test_every_code_block_has_a_copy_button(site_url: str, chromium, path: str) -> None:
+    context, page, _, problems = _open(chromium, f"{site_url}/{path}")
+    try:
+        blocks = page.locator(CODE_BLOCKS)
+        with_button = page.locator(f"{CODE_BLOCKS}:has(> button.copybtn)")
+        if path.startswith("lessons/"):
+            assert blocks.count() >= 1
+        assert with_button.count() == blocks.count()
+        assert page.locator("div.output button.copybtn").count() == 0  # outputs are not code to run
+        assert problems == [], "\n".join(problems)
+    finally:
+        context.close()
+
+
+def test_copy_button_copies_the_command_without_its_prompt(site_url: str, chromium) -> None:
+    context, page, _, _ = _open(chromium, f"{site_url}/index.html")
+    try:
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url)
+        # The landing page's first console block ("$ make lab"): the copy is the command alone.
+        block = page.locator("div.highlight-console div.highlight").first
+        shown = block.locator("pre").inner_text().strip().splitlines()
+        commands = [line.removeprefix("$ ") for line in shown if line.startswith("$ ")]
+        assert commands and "make lab" in commands[0]
+        block.hover()
+        block.locator("button.copybtn").click()
+        page.wait_for_function("async () => (await navigator.clipboard.readText()) !== ''", polling=100,
+                               timeout=10_000)
+        assert page.evaluate("() => navigator.clipboard.readText()").strip().splitlines() == commands
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_lesson_page_links_its_notebook_and_says_how_to_run_it(site_url: str, chromium, notebook: Path) -> None:
+    context, page, _, _ = _open(chromium, f"{site_url}/lessons/{notebook.stem}.html")
+    try:
+        box = page.locator("article .run-this-lesson")
+        assert box.count() == 1 and box.is_visible()
+        assert "make lab" in box.inner_text() and f"Open {notebook.name} there" in box.inner_text()
+        link = box.locator("a.download")
+        assert link.inner_text() == notebook.name
+        response = page.request.get(urljoin(page.url, link.get_attribute("href")))
+        assert response.status == 200 and response.body() == notebook.read_bytes()
     finally:
         context.close()

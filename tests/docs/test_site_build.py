@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -91,6 +92,33 @@ def test_committed_outputs_are_shown_without_executing(project) -> None:
     assert "SystemExit: executed" not in page
     images = list((html / "_images").glob("*.png"))
     assert len(images) == 1 and images[0].name in page
+
+
+def test_solutions_are_collapsed_and_the_page_links_its_notebook(project) -> None:
+    _, notebooks = project
+    path = _lesson(notebooks, "01_only", code="print('the worked exercise')")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell("print('the answer')", metadata={"tags": ["solution"]}))
+    nbformat.write(nb, path)
+    committed = path.read_bytes()
+
+    result, html = _build(project)
+    assert result.returncode == 0, result.stderr
+    page = (html / "lessons" / "01_only.html").read_text(encoding="utf-8")
+    # The solution cell, input and all, inside a closed <details>; the other cell stays open.
+    solution = page[page.index('<div class="cell tag_solution'):]
+    assert solution.index("<details") < solution.index("Show the solution") < solution.index("the answer")
+    assert "<details open" not in page and page.count("<details") == 1
+    assert page.index("the worked exercise") < page.index('<div class="cell tag_solution')
+    # "Run this lesson", right under the title, with the notebook file as committed.
+    box = page[page.index('class="tip run-this-lesson admonition"'):]
+    assert page.index("</h1>") < page.index("run-this-lesson") < page.index("first goal of 01_only")
+    text = re.sub(r"<[^>]+>", "", box[: box.index("</div>")])
+    assert "make lab starts JupyterLab" in text and "Open 01_only.ipynb there" in text and "Run All Cells" in text
+    download = box[box.index('href="', box.index("reference download")) + 6:]
+    download = download[: download.index('"')]
+    assert download.endswith("/01_only.ipynb")
+    assert (html / "lessons" / download).resolve().read_bytes() == committed
 
 
 def test_links_between_lessons_resolve(project) -> None:

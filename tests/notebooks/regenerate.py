@@ -7,17 +7,30 @@ through the environment, runs ``jupyter nbconvert --to notebook --execute --inpl
 notebook in order (all of notebooks/NN_*.ipynb by default), and stops the emulator. The
 nbconvert options keep the files stable: no per-cell timing, and all metadata cleared except the
 kernelspec, the language name, cell tags and the collapsed state of solution cells.
+
+Then each notebook is put in its committed form (``committed_form``):
+
+- the outputs show the URL a learner's own run shows, ``http://127.0.0.1:8765/v2``, not the free
+  port this run used (nbval_sanitize.cfg masks the port of the emulator's base URL on both sides);
+- exercise solutions (cells tagged ``solution``) keep no outputs, so a learner does not read the
+  answer before trying, and carry ``nbval-ignore-output``: nbval still runs them, so a solution that
+  breaks still fails the tests, but has no committed output to compare with.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
+SOLUTION_TAG = "solution"
+IGNORE_OUTPUT_TAG = "nbval-ignore-output"
 
 NBCONVERT_OPTIONS = ["--to", "notebook", "--execute", "--inplace"]
 # As a config file: the metadata masks hold tuples, which the command line cannot express.
@@ -36,8 +49,55 @@ def lesson_notebooks() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
+def _replace_in_strings(value: object, old: str, new: str) -> object:
+    """``value`` with the URL ``old`` replaced by ``new`` in every string it holds (dicts and lists
+    walked); ``old`` followed by another digit is a different port and stays."""
+    if isinstance(value, str):
+        return re.sub(re.escape(old) + r"(?!\d)", new, value)
+    if isinstance(value, list):
+        return [_replace_in_strings(item, old, new) for item in value]
+    if isinstance(value, dict):
+        return type(value)((key, _replace_in_strings(item, old, new)) for key, item in value.items())
+    return value
+
+
+def committed_form(notebook: nbformat.NotebookNode, run_root_url: str, default_root_url: str
+                   ) -> nbformat.NotebookNode:
+    """``notebook`` as committed: outputs name ``default_root_url`` instead of the run's emulator
+    (``run_root_url``, e.g. ``http://127.0.0.1:37573``), and solution cells have no outputs."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = cell.metadata.get("tags", [])
+        if SOLUTION_TAG in tags:
+            cell.outputs = []
+            if IGNORE_OUTPUT_TAG not in tags:
+                cell.metadata["tags"] = [*tags, IGNORE_OUTPUT_TAG]
+            continue
+        # Only the exact URL of this run's emulator: nothing else that looks like a port changes.
+        outputs = [nbformat.from_dict(_replace_in_strings(output, run_root_url, default_root_url))
+                   for output in cell.outputs]
+        cell.outputs = _coalesce_streams(outputs)
+    return notebook
+
+
+def _coalesce_streams(outputs: list[nbformat.NotebookNode]) -> list[nbformat.NotebookNode]:
+    """Consecutive outputs of one stream as one, as JupyterLab shows and saves them: how a print
+    is split into messages depends on the kernel's flush timing, and must not change the file."""
+    merged: list[nbformat.NotebookNode] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None and previous.output_type == "stream"
+                and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def regenerate(notebooks: list[Path]) -> None:
     """Execute ``notebooks`` in place, in order, against one fresh emulator."""
+    import mock_server
     from mock_server.launcher import start_emulator
 
     import matplotlib.font_manager  # noqa: F401 - build the font cache here, not on a kernel's stderr
@@ -57,6 +117,9 @@ def regenerate(notebooks: list[Path]) -> None:
                 print(f"executing {notebook.relative_to(REPO)}", flush=True)
                 subprocess.run([str(jupyter), "nbconvert", f"--config={config}", *NBCONVERT_OPTIONS,
                                 str(notebook)], env=env, check=True)
+                executed = nbformat.read(notebook, as_version=4)
+                nbformat.write(committed_form(executed, emulator.root_url,
+                                              f"http://127.0.0.1:{mock_server.DEFAULT_PORT}"), notebook)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
 

@@ -3,6 +3,7 @@
 import importlib.util
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from lesson_files import execute, lesson_paths, read
@@ -49,3 +50,45 @@ def test_output_path_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest.Ca
     not_a_folder.write_text("")
     assert student_notebooks.main([str(not_a_folder)]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_pictures_beside_the_lessons_are_copied_along(tmp_path: Path) -> None:
+    lessons, output = tmp_path / "notebooks", tmp_path / "student"
+    (lessons / "images").mkdir(parents=True)
+    (lessons / "images" / "hierarchy.svg").write_text("<svg/>")
+    (tmp_path / "outside.png").write_bytes(b"png")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "![the hierarchy](images/hierarchy.svg) <img src=\"../outside.png\"> [next](01_next.ipynb)"
+        " [web](https://example.org/x.png)")])
+    nbformat.write(nb, lessons / "00_first.ipynb")
+
+    written = student_notebooks.write_student_notebooks(output, lessons)
+
+    assert written == [output / "00_first.ipynb"]
+    assert (output / "images" / "hierarchy.svg").read_text() == "<svg/>"
+    assert sorted(p.relative_to(output).as_posix() for p in output.rglob("*")) == [
+        "00_first.ipynb", "images", "images/hierarchy.svg"]  # nothing from outside the lessons
+
+
+def test_solution_only_tags_do_not_reach_the_exercise_cell() -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "print(42)", metadata={"tags": ["solution", "nbval-ignore-output"], "jupyter": {"source_hidden": True}})])
+
+    (cell,) = student_notebooks.student_version(nb).cells
+
+    assert cell.source == student_notebooks.PLACEHOLDER
+    assert cell.metadata == {"tags": ["exercise"]}
+
+
+def test_keep_leaves_a_learners_copy_alone(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    first, *others = lesson_paths()
+    worked = tmp_path / first.name
+    worked.write_text("a learner's work")
+
+    assert student_notebooks.main(["--keep", str(tmp_path)]) == 0
+
+    assert worked.read_text() == "a learner's work"
+    assert sorted(p.name for p in tmp_path.glob("*.ipynb")) == sorted(p.name for p in (first, *others))
+    assert str(worked) not in capsys.readouterr().out.splitlines()
+    assert student_notebooks.main([str(tmp_path)]) == 0  # without --keep: rewritten
+    assert read(worked).cells
