@@ -11,7 +11,7 @@ import pytest
 from .conftest import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-CONTENT_PAGES = ["index.html", "emulator.html", "other-servers.html", "teaching.html"] + [
+CONTENT_PAGES = ["index.html", "emulator.html", "other-servers.html", "teaching.html", "coming-from-microsoft.html"] + [
     f"lessons/{nb.stem}.html" for nb in NOTEBOOKS
 ]
 # Pages Sphinx generates besides the content pages.

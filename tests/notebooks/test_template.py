@@ -221,10 +221,10 @@ def test_exercises_have_a_working_cell_then_a_collapsed_solution(lesson):
         assert solution.cell_type == "code", f"{where}: no solution cell after the working cell"
         assert {"solution", "nbval-ignore-output"} <= set(_tags(solution)), f"{where}: solution cell not tagged"
         assert solution.metadata.get("jupyter") == {"source_hidden": True, "outputs_hidden": True}, \
-            f"{where}: solution cell is not collapsed (run tools/solution_outputs.py)"
+            f"{where}: solution cell is not collapsed (run make regenerate)"
         assert solution.source.splitlines()[0] == "# Solution", f"{where}: the solution must start neutrally"
         assert solution.execution_count is not None, f"{where}: solution cell was not executed"
-        assert solution.outputs == [], f"{where}: solution output committed (run tools/solution_outputs.py)"
+        assert solution.outputs == [], f"{where}: solution output committed (run make regenerate)"
         assert "expect" in solution.source or "assert " in solution.source, f"{where}: solution checks nothing"
         assert explanation.cell_type == "markdown" and "solution" in _tags(explanation), \
             f"{where}: the solution's explanation must follow it, tagged solution"
