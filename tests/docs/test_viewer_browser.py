@@ -1,0 +1,184 @@
+"""`make viewer` in headless Chromium: OHIF lists the emulator's studies and shows the sample study.
+
+The viewer (tools/viewer.py) serves the pinned OHIF release on its own origin and OHIF calls the
+emulator's DICOMweb base URL directly, with a reader's token, as it would call Azure.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+
+from helpers.multipart import encode_multipart_related
+from helpers.viewer import viewer_url
+from mock_server.launcher import Emulator, start_emulator
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = sorted((REPO / "data").glob("*.dcm"))
+STUDY_UID = "1.2.826.0.1.3680043.8.498.13230779778012324449356534479549187420"
+# data/README.md: the shapes' colours on the grey (195,195,195) background.
+BACKGROUND = (195, 195, 195)
+SHAPES = {"red triangle": (237, 28, 36), "green square": (34, 177, 76), "blue circle": (63, 72, 204)}
+SCREENSHOT = "viewer-sample-study.png"
+# Generous: two CPU cores shared with other test runs, and OHIF loads ~200 MB of scripts.
+TIMEOUT_MS = 120_000
+
+
+def _load_tool():
+    name = "dicomweb_tutorial_viewer_tool"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "tools" / "viewer.py")
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+viewer = _load_tool()
+
+
+@pytest.fixture(scope="module")
+def ohif_dist() -> Path:
+    """The pinned OHIF release, installed with npm into .ohif/ when missing (as `make viewer` does)."""
+    try:
+        return viewer.install_ohif()
+    except viewer.NpmMissing as missing:
+        # The one case this test may skip: nothing here can fetch OHIF from the npm registry.
+        pytest.skip(str(missing))
+    except viewer.OhifInstallFailed as failed:
+        pytest.fail(str(failed), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def sample_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """An emulator of its own (free port) holding only the sample study, stored with STOW-RS."""
+    with start_emulator(tmp_path_factory.mktemp("viewer-emulator")) as emu:
+        body, content_type = encode_multipart_related([path.read_bytes() for path in SAMPLES])
+        response = requests.post(f"{emu.base_url()}/studies", data=body, timeout=60,
+                                 headers={"Content-Type": content_type, "Accept": "application/dicom+json",
+                                          "Authorization": f"Bearer {emu.token()}"})
+        assert response.status_code == 200, response.text
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def viewer_server(ohif_dist: Path, sample_emulator: Emulator) -> Iterator[str]:
+    """tools/viewer.py's server on a free port, for the emulator's v2 API with a reader's token."""
+    site = viewer.ViewerSite(ohif_dist, sample_emulator.base_url(), lambda: sample_emulator.token("reader"))
+    server = viewer.ViewerServer(0, site)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.url
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def _share(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 12) -> float:
+    """The fraction of ``image``'s pixels within ``tolerance`` of ``colour`` in every channel."""
+    pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
+    near = np.all(np.abs(pixels - np.array(colour, dtype=np.int16)) <= tolerance, axis=-1)
+    return float(near.mean())
+
+
+def _dismiss(page, name: str) -> None:
+    """Click OHIF's first-visit notices away (the investigational-use banner, the tour) if shown."""
+    button = page.get_by_role("button", name=name)
+    if button.count():
+        button.first.click()
+
+
+def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server: str, sample_emulator: Emulator,
+                                                         artifacts_dir: Path, monkeypatch) -> None:
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    failures: list[str] = []
+    page.on("requestfailed", lambda request: failures.append(f"failed: {request.url} {request.failure}"))
+    page.on("response", lambda response: response.status >= 400
+            and failures.append(f"{response.status}: {response.request.method} {response.url}"))
+    page.on("pageerror", lambda error: failures.append(f"page error: {error}"))
+    try:
+        # The study list: QIDO-RS from the viewer's origin to the emulator's (CORS, bearer token).
+        page.goto(viewer_server + "/")
+        row = page.get_by_role("row").filter(has_text="Anony Mous")
+        row.wait_for()
+        assert "22-Sep-2020" in row.inner_text()
+        _dismiss(page, "Confirm and hide")
+
+        # Open it as a learner would: a double-click launches the default workflow (basic viewer).
+        row.dblclick()
+        page.wait_for_url("**/viewer**")
+        monkeypatch.setenv("DICOMWEB_VIEWER_URL", viewer_server)
+        assert page.url.startswith(viewer_url(STUDY_UID))  # the link helpers.viewer prints
+        viewports = page.locator(".cornerstone-viewport-element")
+        viewports.first.wait_for()
+        _dismiss(page, "Skip all")
+        # Every viewport's canvas must show an image of the study: the grey background and a shape.
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.cornerstone-viewport-element canvas')].every(c => {
+                 const ctx = c.getContext('2d');
+                 if (!ctx || !c.width) return false;
+                 const d = ctx.getImageData(0, 0, c.width, c.height).data;
+                 for (let i = 0; i < d.length; i += 4) if (d[i] || d[i + 1] || d[i + 2]) return true;
+                 return false;
+               })""", timeout=TIMEOUT_MS)
+        page.wait_for_load_state("networkidle")
+        count = viewports.count()
+        assert count >= 1
+        for index in range(count):
+            canvas = viewports.nth(index).locator("canvas").first
+            shown = Image.open(io.BytesIO(canvas.screenshot()))
+            assert _share(shown, BACKGROUND) > 0.05, f"viewport {index}: no grey background"
+            shares = {name: _share(shown, colour) for name, colour in SHAPES.items()}
+            assert max(shares.values()) > 0.05, f"viewport {index}: no sample shape ({shares})"
+
+        page.screenshot(path=str(artifacts_dir / SCREENSHOT))
+        assert failures == []
+    finally:
+        context.close()
+
+
+def test_viewer_serves_spa_routes_and_404s_missing_files(viewer_server: str) -> None:
+    """A route of the single-page app gets index.html; a missing script stays a 404, never HTML."""
+    route = requests.get(f"{viewer_server}/viewer?StudyInstanceUIDs={STUDY_UID}", timeout=30)
+    assert route.status_code == 200 and "app-config.js" in route.text
+    missing = requests.get(f"{viewer_server}/no-such-bundle.js", timeout=30)
+    assert missing.status_code == 404
+
+
+def test_viewer_config_points_at_the_service_and_the_token_stays_local(
+        viewer_server: str, sample_emulator: Emulator) -> None:
+    config = requests.get(f"{viewer_server}/app-config.js", timeout=30)
+    assert config.status_code == 200
+    assert f'"qidoRoot": "{sample_emulator.base_url()}"' in config.text
+    assert "userAuthenticationService" in config.text
+    token = requests.get(f"{viewer_server}{viewer.TOKEN_PATH}", timeout=30)
+    assert token.status_code == 200 and token.headers["Cache-Control"] == "no-store"
+    # The token is a reader's: it searches, but cannot delete.
+    headers = {"Authorization": f"Bearer {token.json()['token']}"}
+    assert requests.get(f"{sample_emulator.base_url()}/studies", headers=headers, timeout=30).status_code == 200
+    assert requests.delete(f"{sample_emulator.base_url()}/studies/{STUDY_UID}", headers=headers,
+                           timeout=30).status_code == 403
+    # A page served under another name (DNS rebinding onto 127.0.0.1) does not get it.
+    rebound = requests.get(f"{viewer_server}{viewer.TOKEN_PATH}", headers={"Host": "attacker.example:80"},
+                           timeout=30)
+    assert rebound.status_code == 403
+
+
+def test_install_refuses_without_npm(tmp_path: Path, monkeypatch) -> None:
+    """Without npm the install says what to install (and the browser test above skips with it)."""
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(viewer.NpmMissing, match="apt-get install npm"):
+        viewer.install_ohif(tmp_path)
