@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import os
 import shutil
+import signal
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +22,7 @@ import numpy as np
 import pytest
 import requests
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 
 from helpers.multipart import encode_multipart_related
 from helpers.viewer import viewer_url
@@ -99,8 +104,38 @@ def _dismiss(page, name: str) -> None:
         button.first.click()
 
 
-def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server: str, sample_emulator: Emulator,
-                                                         artifacts_dir: Path, monkeypatch) -> None:
+# The share of a viewport canvas's pixels (sampled) within 12 of an RGB colour, for page.wait_for_function.
+_CANVAS_SHOWS = """([index, colour, share]) => {
+  const canvas = document.querySelectorAll('.cornerstone-viewport-element canvas')[index];
+  const ctx = canvas && canvas.width ? canvas.getContext('2d') : null;
+  if (!ctx) return false;
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let near = 0, total = 0;
+  for (let i = 0; i < data.length; i += 4 * 7) {
+    total += 1;
+    if (colour.every((value, c) => Math.abs(data[i + c] - value) <= 12)) near += 1;
+  }
+  return near / total > share;
+}"""
+
+
+def _wait_until_shown(page, index: int, colour: tuple[int, int, int]) -> None:
+    page.wait_for_function(_CANVAS_SHOWS, arg=[index, list(colour), 0.05], timeout=TIMEOUT_MS)
+
+
+def _assert_shows_a_sample(page, index: int) -> str:
+    """Viewport ``index`` shows a sample image: the grey background and one shape; its name."""
+    canvas = page.locator(".cornerstone-viewport-element").nth(index).locator("canvas").first
+    shown = Image.open(io.BytesIO(canvas.screenshot()))
+    assert _share(shown, BACKGROUND) > 0.05, f"viewport {index}: no grey background"
+    shares = {name: _share(shown, colour) for name, colour in SHAPES.items()}
+    name = max(shares, key=shares.get)
+    assert shares[name] > 0.05, f"viewport {index}: no sample shape ({shares})"
+    return name
+
+
+def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server: str, artifacts_dir: Path,
+                                                         monkeypatch) -> None:
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
@@ -115,6 +150,7 @@ def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server
         row = page.get_by_role("row").filter(has_text="Anony Mous")
         row.wait_for()
         assert "22-Sep-2020" in row.inner_text()
+        assert page.get_by_role("row").filter(has_text="Anony").count() == 1
         _dismiss(page, "Confirm and hide")
 
         # Open it as a learner would: a double-click launches the default workflow (basic viewer).
@@ -125,27 +161,27 @@ def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server
         viewports = page.locator(".cornerstone-viewport-element")
         viewports.first.wait_for()
         _dismiss(page, "Skip all")
-        # Every viewport's canvas must show an image of the study: the grey background and a shape.
-        page.wait_for_function(
-            """() => [...document.querySelectorAll('.cornerstone-viewport-element canvas')].every(c => {
-                 const ctx = c.getContext('2d');
-                 if (!ctx || !c.width) return false;
-                 const d = ctx.getImageData(0, 0, c.width, c.height).data;
-                 for (let i = 0; i < d.length; i += 4) if (d[i] || d[i + 1] || d[i + 2]) return true;
-                 return false;
-               })""", timeout=TIMEOUT_MS)
-        page.wait_for_load_state("networkidle")
+        # The first series' first instance (InstanceNumber 1) is the red triangle.
+        _wait_until_shown(page, 0, SHAPES["red triangle"])
         count = viewports.count()
         assert count >= 1
         for index in range(count):
-            canvas = viewports.nth(index).locator("canvas").first
-            shown = Image.open(io.BytesIO(canvas.screenshot()))
-            assert _share(shown, BACKGROUND) > 0.05, f"viewport {index}: no grey background"
-            shares = {name: _share(shown, colour) for name, colour in SHAPES.items()}
-            assert max(shares.values()) > 0.05, f"viewport {index}: no sample shape ({shares})"
-
+            _assert_shows_a_sample(page, index)
+        page.wait_for_load_state("networkidle")
         page.screenshot(path=str(artifacts_dir / SCREENSHOT))
+
+        # The next image of that series (the "down" hotkey), then the other series' thumbnail.
+        page.keyboard.press("ArrowDown")
+        _wait_until_shown(page, 0, SHAPES["green square"])
+        assert _assert_shows_a_sample(page, 0) == "green square"
+        page.locator('[data-cy="study-browser-thumbnail"][data-series="2"]').dblclick()
+        _wait_until_shown(page, 0, SHAPES["blue circle"])
+        assert _assert_shows_a_sample(page, 0) == "blue circle"
+
+        page.wait_for_load_state("networkidle")
         assert failures == []
+    except PlaywrightError as error:  # a wait that timed out: the browser's log says why
+        pytest.fail(f"{error}\nfailed requests and page errors: {failures}", pytrace=False)
     finally:
         context.close()
 
@@ -182,3 +218,36 @@ def test_install_refuses_without_npm(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(viewer.NpmMissing, match="apt-get install npm"):
         viewer.install_ohif(tmp_path)
+
+
+def test_make_viewer_starts_the_emulator_and_prints_the_viewer_url(ohif_dist: Path, tmp_path: Path,
+                                                                   free_port) -> None:
+    """`make viewer` from the README: the emulator started as `make lab` starts it, then the URL printed."""
+    emulator_port, viewer_port = free_port(), free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DICOMWEB_")}
+    env.update(DICOMWEB_EMULATOR_DATA_DIR=str(tmp_path / "emulator"), DICOMWEB_EMULATOR_PORT=str(emulator_port))
+    log = tmp_path / "viewer.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(["make", "--no-print-directory", "viewer", f"VIEWER_ARGS=--port {viewer_port}"],
+                                   cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        expected = f"on http://127.0.0.1:{emulator_port}/v2: http://127.0.0.1:{viewer_port}/"
+        deadline = time.monotonic() + 120
+        while expected not in log.read_text(errors="replace") and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text(errors="replace")
+            time.sleep(0.5)
+        assert expected in log.read_text(errors="replace"), log.read_text(errors="replace")
+        base = f"http://127.0.0.1:{viewer_port}"
+        config = requests.get(f"{base}/app-config.js", timeout=30).text
+        assert f'"wadoRoot": "http://127.0.0.1:{emulator_port}/v2"' in config
+        token = requests.get(f"{base}{viewer.TOKEN_PATH}", timeout=30).json()["token"]
+        studies = requests.get(f"http://127.0.0.1:{emulator_port}/v2/studies", timeout=30,
+                               headers={"Authorization": f"Bearer {token}", "Origin": base})
+        assert studies.status_code in (200, 204)
+        assert studies.headers["Access-Control-Allow-Origin"] == base  # the viewer's origin may read it
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+        pid_file = tmp_path / "emulator" / "emulator.pid"
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
