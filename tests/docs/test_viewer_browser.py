@@ -19,12 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 import requests
 from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 
 from helpers.multipart import encode_multipart_related
+from helpers.samples import ct_series
 from helpers.viewer import viewer_url
 from mock_server.launcher import Emulator, start_emulator
 
@@ -35,8 +37,10 @@ STUDY_UID = "1.2.826.0.1.3680043.8.498.13230779778012324449356534479549187420"
 BACKGROUND = (195, 195, 195)
 SHAPES = {"red triangle": (237, 28, 36), "green square": (34, 177, 76), "blue circle": (63, 72, 204)}
 SCREENSHOT = "viewer-sample-study.png"
+CT_SCREENSHOT = "viewer-ct-series.png"
+CT_STUDY_UID = pydicom.dcmread(ct_series()[0], stop_before_pixels=True).StudyInstanceUID
 # Generous: two CPU cores shared with other test runs, and OHIF loads ~200 MB of scripts.
-TIMEOUT_MS = 120_000
+TIMEOUT_MS = 30_000
 
 
 def _load_tool():
@@ -65,13 +69,15 @@ def ohif_dist() -> Path:
 
 @pytest.fixture(scope="module")
 def sample_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """An emulator of its own (free port) holding only the sample study, stored with STOW-RS."""
+    """An emulator of its own (free port) holding the sample study and the synthetic CT series
+    (data/make_ct_series.py, written on first use), stored with STOW-RS."""
     with start_emulator(tmp_path_factory.mktemp("viewer-emulator")) as emu:
-        body, content_type = encode_multipart_related([path.read_bytes() for path in SAMPLES])
-        response = requests.post(f"{emu.base_url()}/studies", data=body, timeout=60,
-                                 headers={"Content-Type": content_type, "Accept": "application/dicom+json",
-                                          "Authorization": f"Bearer {emu.token()}"})
-        assert response.status_code == 200, response.text
+        for files in (SAMPLES, ct_series()):
+            body, content_type = encode_multipart_related([path.read_bytes() for path in files])
+            response = requests.post(f"{emu.base_url()}/studies", data=body, timeout=120,
+                                     headers={"Content-Type": content_type, "Accept": "application/dicom+json",
+                                              "Authorization": f"Bearer {emu.token()}"})
+            assert response.status_code == 200, response.text
         yield emu
 
 
@@ -97,11 +103,9 @@ def _share(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 12
     return float(near.mean())
 
 
-def _dismiss(page, name: str) -> None:
-    """Click OHIF's first-visit notices away (the investigational-use banner, the tour) if shown."""
-    button = page.get_by_role("button", name=name)
-    if button.count():
-        button.first.click()
+def _confirm_investigational_use(page) -> None:
+    """Click away OHIF's banner "for investigational use only", shown on a first visit."""
+    page.get_by_role("button", name="Confirm and hide").click()
 
 
 # The share of a viewport canvas's pixels (sampled) within 12 of an RGB colour, for page.wait_for_function.
@@ -134,9 +138,12 @@ def _assert_shows_a_sample(page, index: int) -> str:
     return name
 
 
-def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server: str, artifacts_dir: Path,
-                                                         monkeypatch) -> None:
+def _open_page(chromium):
+    """A fresh page whose failed requests (refused, or HTTP 4xx/5xx) and page errors are recorded."""
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    # As for a returning user: the viewer's onboarding tour, whose overlay would catch the clicks
+    # below, was already seen (OHIF remembers it in localStorage).
+    context.add_init_script("localStorage.setItem('shownTours', JSON.stringify(['basicViewerTour']))")
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     failures: list[str] = []
@@ -144,14 +151,21 @@ def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server
     page.on("response", lambda response: response.status >= 400
             and failures.append(f"{response.status}: {response.request.method} {response.url}"))
     page.on("pageerror", lambda error: failures.append(f"page error: {error}"))
+    return context, page, failures
+
+
+def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server: str, artifacts_dir: Path,
+                                                         monkeypatch) -> None:
+    context, page, failures = _open_page(chromium)
     try:
         # The study list: QIDO-RS from the viewer's origin to the emulator's (CORS, bearer token).
         page.goto(viewer_server + "/")
         row = page.get_by_role("row").filter(has_text="Anony Mous")
         row.wait_for()
         assert "22-Sep-2020" in row.inner_text()
+        page.get_by_role("row").filter(has_text="Phantom").wait_for()  # the CT study is listed too
         assert page.get_by_role("row").filter(has_text="Anony").count() == 1
-        _dismiss(page, "Confirm and hide")
+        _confirm_investigational_use(page)
 
         # Open it as a learner would: a double-click launches the default workflow (basic viewer).
         row.dblclick()
@@ -160,7 +174,6 @@ def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server
         assert page.url.startswith(viewer_url(STUDY_UID))  # the link helpers.viewer prints
         viewports = page.locator(".cornerstone-viewport-element")
         viewports.first.wait_for()
-        _dismiss(page, "Skip all")
         # The first series' first instance (InstanceNumber 1) is the red triangle.
         _wait_until_shown(page, 0, SHAPES["red triangle"])
         count = viewports.count()
@@ -181,6 +194,43 @@ def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server
         page.wait_for_load_state("networkidle")
         assert failures == []
     except PlaywrightError as error:  # a wait that timed out: the browser's log says why
+        page.screenshot(path=str(artifacts_dir / "viewer-sample-study-failed.png"))
+        pytest.fail(f"{error}\nfailed requests and page errors: {failures}", pytrace=False)
+    finally:
+        context.close()
+
+
+# The CT slices through the soft-tissue window (centre 40, width 400): soft tissue (40 HU) is mid-grey,
+# lungs (-850 HU) and air black, the spine (700 HU) white.
+_CT_SHADES = {"soft tissue": ((128, 128, 128), 0.10), "lungs and air": ((0, 0, 0), 0.10),
+              "bone": ((255, 255, 255), 0.002)}
+
+
+def test_viewer_shows_the_ct_series_windowed(chromium, viewer_server: str, artifacts_dir: Path) -> None:
+    """The 64-slice CT series opens with its first window preset, every viewport showing the phantom."""
+    context, page, failures = _open_page(chromium)
+    try:
+        page.goto(viewer_server + "/")
+        row = page.get_by_role("row").filter(has_text="Phantom")
+        row.wait_for()
+        assert "CT" in row.inner_text()
+        _confirm_investigational_use(page)
+        row.dblclick()
+        page.wait_for_url(f"**/viewer?StudyInstanceUIDs={CT_STUDY_UID}**")
+        viewports = page.locator(".cornerstone-viewport-element")
+        viewports.first.wait_for()
+        for index in range(viewports.count()):
+            for colour, share in _CT_SHADES.values():
+                page.wait_for_function(_CANVAS_SHOWS, arg=[index, list(colour), share], timeout=TIMEOUT_MS)
+        # The overlay names the window the viewer applied: the first preset.
+        page.wait_for_function(
+            """() => /W:\\s*400\\s+L:\\s*40\\b/.test(
+                 document.querySelector('[data-cy="viewport-overlay-bottom-left"]')?.innerText ?? '')""")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(artifacts_dir / CT_SCREENSHOT))
+        assert failures == []
+    except PlaywrightError as error:
+        page.screenshot(path=str(artifacts_dir / "viewer-ct-series-failed.png"))
         pytest.fail(f"{error}\nfailed requests and page errors: {failures}", pytrace=False)
     finally:
         context.close()
