@@ -15,7 +15,6 @@ can stack the slices into a volume.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
 
@@ -141,12 +140,6 @@ def build_dataset(index: int, hu: np.ndarray) -> Dataset:
     return ds
 
 
-def encode_file(ds: Dataset) -> bytes:
-    buffer = io.BytesIO()
-    pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
-    return buffer.getvalue()
-
-
 def slice_name(index: int) -> str:
     return f"ct-{index + 1:03d}.dcm"
 
@@ -158,7 +151,7 @@ def write_series(output_dir: Path = DEFAULT_DIR) -> list[Path]:
     paths = []
     for index in range(SLICES):
         path = output_dir / slice_name(index)
-        path.write_bytes(encode_file(build_dataset(index, hu)))
+        pydicom.dcmwrite(path, build_dataset(index, hu), enforce_file_format=True)
         paths.append(path)
     return paths
 

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ SCREENSHOT = "viewer-sample-study.png"
 CT_SCREENSHOT = "viewer-ct-series.png"
 CT_STUDY_UID = pydicom.dcmread(ct_series()[0], stop_before_pixels=True).StudyInstanceUID
 # Generous: two CPU cores shared with other test runs, and OHIF loads ~200 MB of scripts.
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 60_000
 
 
 def _load_tool():
@@ -124,7 +125,7 @@ _CANVAS_SHOWS = """([index, colour, share]) => {
 
 
 def _wait_until_shown(page, index: int, colour: tuple[int, int, int]) -> None:
-    page.wait_for_function(_CANVAS_SHOWS, arg=[index, list(colour), 0.05], timeout=TIMEOUT_MS)
+    page.wait_for_function(_CANVAS_SHOWS, arg=[index, list(colour), 0.05])
 
 
 def _assert_shows_a_sample(page, index: int) -> str:
@@ -138,8 +139,10 @@ def _assert_shows_a_sample(page, index: int) -> str:
     return name
 
 
-def _open_page(chromium):
-    """A fresh page whose failed requests (refused, or HTTP 4xx/5xx) and page errors are recorded."""
+@contextmanager
+def _viewer_page(chromium, failure_screenshot: Path) -> Iterator[object]:
+    """A fresh page; on leaving, no request may have failed (refused, or HTTP 4xx/5xx) and no page
+    error occurred. A wait that timed out fails with the browser's log and a screenshot."""
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     # As for a returning user: the viewer's onboarding tour, whose overlay would catch the clicks
     # below, was already seen (OHIF remembers it in localStorage).
@@ -151,13 +154,20 @@ def _open_page(chromium):
     page.on("response", lambda response: response.status >= 400
             and failures.append(f"{response.status}: {response.request.method} {response.url}"))
     page.on("pageerror", lambda error: failures.append(f"page error: {error}"))
-    return context, page, failures
+    try:
+        yield page
+        page.wait_for_load_state("networkidle")
+        assert failures == []
+    except PlaywrightError as error:
+        page.screenshot(path=str(failure_screenshot))
+        pytest.fail(f"{error}\nfailed requests and page errors: {failures}", pytrace=False)
+    finally:
+        context.close()
 
 
 def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server: str, artifacts_dir: Path,
                                                          monkeypatch) -> None:
-    context, page, failures = _open_page(chromium)
-    try:
+    with _viewer_page(chromium, artifacts_dir / "viewer-sample-study-failed.png") as page:
         # The study list: QIDO-RS from the viewer's origin to the emulator's (CORS, bearer token).
         page.goto(viewer_server + "/")
         row = page.get_by_role("row").filter(has_text="Anony Mous")
@@ -191,14 +201,6 @@ def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server
         _wait_until_shown(page, 0, SHAPES["blue circle"])
         assert _assert_shows_a_sample(page, 0) == "blue circle"
 
-        page.wait_for_load_state("networkidle")
-        assert failures == []
-    except PlaywrightError as error:  # a wait that timed out: the browser's log says why
-        page.screenshot(path=str(artifacts_dir / "viewer-sample-study-failed.png"))
-        pytest.fail(f"{error}\nfailed requests and page errors: {failures}", pytrace=False)
-    finally:
-        context.close()
-
 
 # The CT slices through the soft-tissue window (centre 40, width 400): soft tissue (40 HU) is mid-grey,
 # lungs (-850 HU) and air black, the spine (700 HU) white.
@@ -208,8 +210,7 @@ _CT_SHADES = {"soft tissue": ((128, 128, 128), 0.10), "lungs and air": ((0, 0, 0
 
 def test_viewer_shows_the_ct_series_windowed(chromium, viewer_server: str, artifacts_dir: Path) -> None:
     """The 64-slice CT series opens with its first window preset, every viewport showing the phantom."""
-    context, page, failures = _open_page(chromium)
-    try:
+    with _viewer_page(chromium, artifacts_dir / "viewer-ct-series-failed.png") as page:
         page.goto(viewer_server + "/")
         row = page.get_by_role("row").filter(has_text="Phantom")
         row.wait_for()
@@ -221,19 +222,13 @@ def test_viewer_shows_the_ct_series_windowed(chromium, viewer_server: str, artif
         viewports.first.wait_for()
         for index in range(viewports.count()):
             for colour, share in _CT_SHADES.values():
-                page.wait_for_function(_CANVAS_SHOWS, arg=[index, list(colour), share], timeout=TIMEOUT_MS)
+                page.wait_for_function(_CANVAS_SHOWS, arg=[index, list(colour), share])
         # The overlay names the window the viewer applied: the first preset.
         page.wait_for_function(
             """() => /W:\\s*400\\s+L:\\s*40\\b/.test(
                  document.querySelector('[data-cy="viewport-overlay-bottom-left"]')?.innerText ?? '')""")
         page.wait_for_load_state("networkidle")
         page.screenshot(path=str(artifacts_dir / CT_SCREENSHOT))
-        assert failures == []
-    except PlaywrightError as error:
-        page.screenshot(path=str(artifacts_dir / "viewer-ct-series-failed.png"))
-        pytest.fail(f"{error}\nfailed requests and page errors: {failures}", pytrace=False)
-    finally:
-        context.close()
 
 
 def test_viewer_serves_spa_routes_and_404s_missing_files(viewer_server: str) -> None:
