@@ -240,26 +240,28 @@ class _Handler(SimpleHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _path(self) -> str:
-        return urlsplit(self.path).path
-
     def do_GET(self) -> None:
-        path = self._path()
+        self._serve(super().do_GET)
+
+    def do_HEAD(self) -> None:
+        self._serve(super().do_HEAD)
+
+    def _serve(self, serve_file: Callable[[], None]) -> None:
+        path = urlsplit(self.path).path
         site = self.server.site
         if path == "/app-config.js":
             return self._send(app_config(site.dicomweb_url).encode(), "text/javascript; charset=utf-8")
         if path == TOKEN_PATH:
             # Only for pages of this server: a page elsewhere that rebinds a DNS name to 127.0.0.1
             # would send its own name as Host.
-            if self.headers.get("Host") != f"127.0.0.1:{self.server.server_address[1]}":
+            port = self.server.server_address[1]
+            if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
                 return self.send_error(HTTPStatus.FORBIDDEN, "Host must be this viewer's address")
             return self._send(json.dumps({"token": site.token()}).encode(), "application/json")
         # The SPA's routes (/viewer, /segmentation, ...) are index.html; a missing file stays a 404.
         if "." not in path.rsplit("/", 1)[-1] and not (site.dist / path.lstrip("/")).is_file():
             self.path = "/index.html"
-        return super().do_GET()
-
-    do_HEAD = do_GET
+        return serve_file()
 
 
 def _default_port() -> int:

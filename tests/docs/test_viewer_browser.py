@@ -239,6 +239,13 @@ def test_viewer_serves_spa_routes_and_404s_missing_files(viewer_server: str) -> 
     assert missing.status_code == 404
 
 
+def test_head_requests_get_headers_only(viewer_server: str) -> None:
+    for path in ("/app-config.js", "/viewer", "/index.html"):
+        response = requests.head(f"{viewer_server}{path}", timeout=30)
+        assert response.status_code == 200 and response.content == b"", path
+        assert int(response.headers["Content-Length"]) > 0, path
+
+
 def test_viewer_config_points_at_the_service_and_the_token_stays_local(
         viewer_server: str, sample_emulator: Emulator) -> None:
     config = requests.get(f"{viewer_server}/app-config.js", timeout=30)
@@ -296,3 +303,4 @@ def test_make_viewer_starts_the_emulator_and_prints_the_viewer_url(ohif_dist: Pa
         pid_file = tmp_path / "emulator" / "emulator.pid"
         if pid_file.exists():
             os.kill(int(pid_file.read_text()), signal.SIGTERM)
+
