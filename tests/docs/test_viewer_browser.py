@@ -39,7 +39,6 @@ BACKGROUND = (195, 195, 195)
 SHAPES = {"red triangle": (237, 28, 36), "green square": (34, 177, 76), "blue circle": (63, 72, 204)}
 SCREENSHOT = "viewer-sample-study.png"
 CT_SCREENSHOT = "viewer-ct-series.png"
-CT_STUDY_UID = pydicom.dcmread(ct_series()[0], stop_before_pixels=True).StudyInstanceUID
 # Generous: two CPU cores shared with other test runs, and OHIF loads ~200 MB of scripts.
 TIMEOUT_MS = 60_000
 
@@ -210,6 +209,7 @@ _CT_SHADES = {"soft tissue": ((128, 128, 128), 0.10), "lungs and air": ((0, 0, 0
 
 def test_viewer_shows_the_ct_series_windowed(chromium, viewer_server: str, artifacts_dir: Path) -> None:
     """The 64-slice CT series opens with its first window preset, every viewport showing the phantom."""
+    ct_study_uid = pydicom.dcmread(ct_series()[0], stop_before_pixels=True).StudyInstanceUID
     with _viewer_page(chromium, artifacts_dir / "viewer-ct-series-failed.png") as page:
         page.goto(viewer_server + "/")
         row = page.get_by_role("row").filter(has_text="Phantom")
@@ -217,7 +217,7 @@ def test_viewer_shows_the_ct_series_windowed(chromium, viewer_server: str, artif
         assert "CT" in row.inner_text()
         _confirm_investigational_use(page)
         row.dblclick()
-        page.wait_for_url(f"**/viewer?StudyInstanceUIDs={CT_STUDY_UID}**")
+        page.wait_for_url(f"**/viewer?StudyInstanceUIDs={ct_study_uid}**")
         viewports = page.locator(".cornerstone-viewport-element")
         viewports.first.wait_for()
         for index in range(viewports.count()):
