@@ -275,15 +275,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = load_config()
     if not answers(config.url):
-        print(f"Nothing answers at {config.url}: `make viewer` starts the emulator first "
-              "(or start it with `make emulator`).", file=sys.stderr)
+        hint = ("`make viewer` starts the emulator first (or start it with `make emulator`)"
+                if config.starts_emulator else "check DICOMWEB_URL")
+        print(f"Nothing answers at {config.url}: {hint}.", file=sys.stderr)
         return 1
     try:
         dist = install_ohif()
     except (NpmMissing, OhifInstallFailed) as problem:
         print(problem, file=sys.stderr)
         return 1
-    server = ViewerServer(args.port, ViewerSite(dist, config.url, token_source(config)))
+    token = token_source(config)
+    try:
+        token()  # fail here, with the reason, rather than in the browser as 401s
+    except Exception as problem:  # noqa: BLE001 - azure-identity raises several kinds
+        print(f"No token for {config.url} ({config.auth} auth): {problem}", file=sys.stderr)
+        return 1
+    server = ViewerServer(args.port, ViewerSite(dist, config.url, token))
     print(f"OHIF viewer {OHIF_VERSION} on {config.url}: {server.url}/  (Ctrl+C stops it)", flush=True)
     try:
         server.serve_forever()
