@@ -95,3 +95,11 @@ student-notebooks: $(STAMP_LAB)
 .PHONY: check-server
 check-server: $(STAMP_LAB)
 	$(BIN)/python tools/check_server.py
+
+# The OHIF web viewer (pinned @ohif/app, fetched once with npm into .ohif/) on the configured DICOMweb
+# service; with no DICOMWEB_URL, the emulator is started first, as for `make lab`. Prints its URL.
+# VIEWER_ARGS passes more options (e.g. --port 3001).
+.PHONY: viewer
+VIEWER_ARGS ?=
+viewer: setup
+	binder/start $(BIN)/python tools/viewer.py $(VIEWER_ARGS)

@@ -44,3 +44,21 @@ RED_TRIANGLE = Sample("red-triangle",
                       series_uid="1.2.826.0.1.3680043.8.498.45787841905473114233124723359129632652",
                       sop_uid="1.2.826.0.1.3680043.8.498.47359123102728459884412887463296905395")
 ALL = (BLUE_CIRCLE, GREEN_SQUARE, RED_TRIANGLE)
+
+
+CT_SERIES_DIR = DATA_DIR / "ct-phantom"
+CT_SLICES = 64
+
+
+def ct_series(directory: Path = CT_SERIES_DIR) -> list[Path]:
+    """The synthetic CT series' 64 slice files, in slice order; written by
+    ``data/make_ct_series.py`` on first use (about 8 MB, so not committed)."""
+    paths = sorted(directory.glob("ct-*.dcm"))
+    if len(paths) == CT_SLICES:
+        return paths
+    import importlib.util  # the generator is a script in data/, not part of this package
+
+    spec = importlib.util.spec_from_file_location("make_ct_series", DATA_DIR / "make_ct_series.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    return generator.write_series(directory)

@@ -256,3 +256,27 @@ def test_metadata_csv_describes_the_files() -> None:
             assert {k: v for k, v in ours.items() if k != "fname"} == {
                 k: v for k, v in theirs.items() if k != "fname"
             }
+
+
+def test_ct_series_is_deterministic_and_a_stackable_volume(tmp_path: Path) -> None:
+    """data/make_ct_series.py: the same bytes on every run; 64 axial slices 2.5 mm apart, in HU by rescale."""
+    from helpers.samples import ct_series
+
+    first, second = ct_series(tmp_path / "a"), ct_series(tmp_path / "b")
+    assert len(first) == 64
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+    datasets = [pydicom.dcmread(path) for path in first]
+    assert len({ds.StudyInstanceUID for ds in datasets}) == 1 and len({ds.SeriesInstanceUID for ds in datasets}) == 1
+    assert len({ds.SOPInstanceUID for ds in datasets}) == 64
+    z = [float(ds.ImagePositionPatient[2]) for ds in datasets]
+    assert np.allclose(np.diff(z), -2.5) and all(float(ds.SpacingBetweenSlices) == 2.5 for ds in datasets)
+    middle = datasets[32]
+    assert (middle.Modality, middle.Rows, middle.Columns, middle.BitsAllocated) == ("CT", 256, 256, 16)
+    assert list(middle.ImageOrientationPatient) == [1, 0, 0, 0, 1, 0]
+    assert list(middle.WindowCenter) == [40, -600] and list(middle.WindowWidth) == [400, 1500]
+    hu = pydicom.pixels.apply_rescale(middle.pixel_array, middle)
+    assert hu.min() == -1000 and hu.max() == 700  # air and bone
+    assert (hu == -850).mean() > 0.05 and (hu == 40).mean() > 0.1  # lungs and soft tissue
+    # A second call finds the files and does not rewrite them.
+    before = [p.stat().st_mtime_ns for p in first]
+    assert ct_series(tmp_path / "a") == first and [p.stat().st_mtime_ns for p in first] == before
