@@ -8,6 +8,8 @@ Starting and recognising it is ``mock_server.launcher``'s job, the one launcher 
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import requests
+
 from mock_server.launcher import PortAnswer, probe, start_emulator
 
 from .config import Config
@@ -27,6 +29,15 @@ def port_in_use_message(url: str, port: int, answer: PortAnswer) -> str:
             f"(at {url}). Stop that program, or run the emulator on another port: "
             f"DICOMWEB_EMULATOR_PORT={other} make lab (in Python, set DICOMWEB_EMULATOR_PORT={other} "
             "before helpers.connect()).")
+
+
+def answers(url: str) -> bool:
+    """True if an HTTP server answers at ``url`` (any status: without a token the emulator says 401)."""
+    try:
+        requests.get(url, timeout=2)
+    except requests.RequestException:
+        return False
+    return True
 
 
 def ensure_emulator(config: Config, timeout: float = 30.0) -> int | None:
