@@ -298,7 +298,13 @@ class Snapshot:
         sops: dict[int, str] = {}
         metadata: dict[int, str] = {}
         if level == "study":
-            refs = [(k, None, None) for k in keys]
+            # Azure answers a study's series-level attributes (an includefield=Modality, say) from the
+            # series of the instance that stands for the study, its newest (QueryService merges
+            # GetSeriesResultAsync for that instance's version).
+            newest = dict(self._conn.execute(
+                f"SELECT study_key, series_key FROM instances WHERE watermark IN (SELECT MAX(watermark) "
+                f"FROM instances WHERE study_key IN ({marks}) GROUP BY study_key)", keys).fetchall())
+            refs = [(k, newest.get(k), None) for k in keys]
         elif level == "series":
             refs = [(r[1], r[0], None) for r in self._conn.execute(
                 f"SELECT series_key, study_key FROM series WHERE series_key IN ({marks})", keys)]

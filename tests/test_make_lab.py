@@ -98,7 +98,9 @@ def test_make_lab_student_serves_the_student_copies(tmp_path: Path, free_port) -
     emulator_port = free_port()
     with _make_lab(tmp_path, emulator_port, "lab-student", f"STUDENT_NOTEBOOKS={student_dir}") as (url, log):
         names = sorted(item["name"] for item in _get(url, "/api/contents").json()["content"])
-        assert names == LESSONS  # the root is the student copies' folder
+        # The root is the student copies' folder: the lessons, and the pictures they show beside them.
+        assert [name for name in names if name.endswith(".ipynb")] == LESSONS
+        assert _get(url, "/api/contents/images/viewer-sample-study.png").status_code == 200
         assert f"{url}/lab/tree/{FIRST_LESSON}?token=" in log
         for name in LESSONS:
             # What JupyterLab gets is the student copy: each solution is a working cell, no outputs.

@@ -45,7 +45,7 @@ def _render_markdown_cell(original):  # type: ignore[no-untyped-def]
     def render(self, token) -> None:  # type: ignore[no-untyped-def]
         if SOLUTION_TAG not in token.meta.get("metadata", {}).get("tags", []):
             return original(self, token)
-        container = nodes.container(nb_element=MARKDOWN_SOLUTION)
+        container = nodes.container(nb_element=MARKDOWN_SOLUTION, classes=["solution-explanation"])
         self.add_line_and_source_path(container, token)
         with self.current_node_context(container, append=True):
             self.render_children(token)

@@ -23,10 +23,11 @@ GENERATED_PAGES = ["genindex.html", "search.html"]
 CODE_BLOCKS = "div:not(.output) > div.highlight"
 
 
-def _solution_cells(notebook: Path) -> int:
-    """How many code cells of the committed notebook are tagged ``solution``."""
+def _solution_cells(notebook: Path, cell_type: str = "code") -> int:
+    """How many cells of ``cell_type`` in the committed notebook are tagged ``solution``."""
     nb = json.loads(notebook.read_text(encoding="utf-8"))
-    return sum(1 for cell in nb["cells"] if "solution" in cell.get("metadata", {}).get("tags", []))
+    return sum(1 for cell in nb["cells"]
+               if cell["cell_type"] == cell_type and "solution" in cell.get("metadata", {}).get("tags", []))
 
 
 def _image_outputs(notebook: Path) -> int:
@@ -186,6 +187,18 @@ def test_every_solution_is_collapsed_until_asked_for(site_url: str, chromium, no
             assert summary.inner_text().strip().startswith("Show the solution")
             summary.click()
             assert code.is_visible() and toggle.get_attribute("open") is not None
+        # Each solution's explanation (a Markdown cell tagged solution) is collapsed the same way.
+        explanations = page.locator("div.solution-explanation")
+        assert explanations.count() == _solution_cells(notebook, "markdown")
+        for index in range(explanations.count()):
+            toggle = explanations.nth(index).locator("details.hide")
+            assert toggle.count() == 1 and toggle.get_attribute("open") is None
+            text = toggle.locator("p:not(.admonition-title)").first
+            assert not text.is_visible()
+            summary = toggle.locator("summary")
+            assert summary.inner_text().strip().startswith("Show the explanation")
+            summary.click()
+            assert text.is_visible()
         assert problems == [], "\n".join(problems)
     finally:
         context.close()

@@ -214,6 +214,8 @@ def test_viewer_shows_the_ct_series_windowed(chromium, viewer_server: str, artif
         page.goto(viewer_server + "/")
         row = page.get_by_role("row").filter(has_text="Phantom")
         row.wait_for()
+        # OHIF asks /studies for includefield=00080060 (Modality, a series attribute): Azure answers it
+        # from the series of the study's newest instance, and OHIF opens a study only for known modalities.
         assert "CT" in row.inner_text()
         _confirm_investigational_use(page)
         row.dblclick()

@@ -597,6 +597,20 @@ def test_study_and_series_values_keep_an_older_value_a_newer_instance_lacks(emul
     assert emulator_client.delete(f"{emulator_client.base}/studies/{study}").status_code == 204
 
 
+def test_study_search_answers_a_series_attribute_from_its_newest_instance(emulator_client):
+    """QueryService merges the series result of the instance that stands for each study: OHIF's study list
+    asks /studies for includefield=00080060 (Modality) and opens only studies whose modality it knows."""
+    pid = f"QIDO-MODALITY-{uuid.uuid4().hex[:8]}"
+    study = generate_uid()
+    stow(emulator_client, [make_instance(study, generate_uid(), generate_uid(), PatientID=pid, Modality="MR")])
+    stow(emulator_client, [make_instance(study, generate_uid(), generate_uid(), PatientID=pid, Modality="CT")])
+    (result,) = ok(get(emulator_client, "studies", {"PatientID": pid, "includefield": "00080060"}))
+    assert result[MODALITY] == {"vr": "CS", "Value": ["CT"]}
+    (default,) = ok(get(emulator_client, "studies", {"PatientID": pid}))
+    assert MODALITY not in default  # only when asked for: not in v2's default study attributes
+    assert emulator_client.delete(f"{emulator_client.base}/studies/{study}").status_code == 204
+
+
 # --- the tutorial's own queries on the sample study ------------------------------------------------
 
 def test_sample_study_as_the_tutorial_queries_it(tmp_path):

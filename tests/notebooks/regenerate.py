@@ -40,7 +40,7 @@ c.ExecutePreprocessor.timeout = 600
 c.ExecutePreprocessor.record_timing = False
 c.ClearMetadataPreprocessor.enabled = True
 c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {"kernelspec", ("language_info", "name")}
-c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = {"tags", ("jupyter", "source_hidden")}
+c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = {"tags", ("jupyter", "source_hidden"), ("jupyter", "outputs_hidden")}
 """
 
 
@@ -71,6 +71,8 @@ def committed_form(notebook: nbformat.NotebookNode, run_root_url: str, default_r
         tags = cell.metadata.get("tags", [])
         if SOLUTION_TAG in tags:
             cell.outputs = []
+            # Collapsed in JupyterLab, code and (empty) output alike, so the learner tries first.
+            cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
             if IGNORE_OUTPUT_TAG not in tags:
                 cell.metadata["tags"] = [*tags, IGNORE_OUTPUT_TAG]
             continue

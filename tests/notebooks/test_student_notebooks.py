@@ -70,13 +70,16 @@ def test_pictures_beside_the_lessons_are_copied_along(tmp_path: Path) -> None:
         "00_first.ipynb", "images", "images/hierarchy.svg"]  # nothing from outside the lessons
 
 
-def test_solution_only_tags_do_not_reach_the_exercise_cell() -> None:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "print(42)", metadata={"tags": ["solution", "nbval-ignore-output"], "jupyter": {"source_hidden": True}})])
+def test_solution_cells_are_dropped_and_the_exercise_cell_kept() -> None:
+    exercise = nbformat.v4.new_code_cell("answer = ...  # your turn", metadata={"tags": ["exercise"]})
+    solution = nbformat.v4.new_code_cell(
+        "answer = 42", metadata={"tags": ["solution", "nbval-ignore-output"], "jupyter": {"source_hidden": True}})
+    explanation = nbformat.v4.new_markdown_cell("42, because…", metadata={"tags": ["solution"]})
+    nb = nbformat.v4.new_notebook(cells=[exercise, solution, explanation])
 
     (cell,) = student_notebooks.student_version(nb).cells
 
-    assert cell.source == student_notebooks.PLACEHOLDER
+    assert cell.source == exercise.source
     assert cell.metadata == {"tags": ["exercise"]}
 
 
