@@ -10,7 +10,7 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.encaps import generate_frames
-from pydicom.uid import (JPEG2000, JPEG2000Lossless, JPEGBaseline8Bit, JPEGLSLossless, ExplicitVRLittleEndian,
+from pydicom.uid import (JPEG2000Lossless, JPEGBaseline8Bit, JPEGLSLossless, ExplicitVRLittleEndian,
                          ImplicitVRLittleEndian, RLELossless)
 
 from compressed_testlib import LOSSLESS_TARGETS, SOURCES, build_compressed, decode_frame
@@ -87,18 +87,6 @@ def test_a_study_of_one_instance_is_transcoded_too(emulator_client, stored_as):
     [(headers, body)] = read_multipart(response)
     assert headers == {"content-type": single_part(ExplicitVRLittleEndian)}
     check_file(body, c, ExplicitVRLittleEndian)
-
-
-def test_implicit_vr_file_with_plain_application_dicom(emulator_client):
-    # The common case of pydicom's test files: application/dicom means Explicit VR LE.
-    inst = build_instance(transfer_syntax=ImplicitVRLittleEndian)
-    assert stow(emulator_client, [inst.data]).status_code == 202
-    response = get(emulator_client, inst.path, "application/dicom")
-    assert response.status_code == 200
-    assert response.headers["Content-Type"] == single_part(ExplicitVRLittleEndian)
-    ds = pydicom.dcmread(io.BytesIO(response.content))
-    assert ds.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
-    assert ds.PixelData == b"".join(inst.frames)
 
 
 def test_colour_sources_come_back_as_rgb(emulator_client, stored_as):
