@@ -246,3 +246,28 @@ def test_memory_stays_flat_while_a_large_transcoded_instance_streams(own_emulato
     assert int(ds.NumberOfFrames) == frames
     # One instance is 24 MiB; frame by frame through a temporary file, the server grows by a few frames.
     assert growth < len(inst.data) // 4, f"server peak grew by {growth / 2**20:.1f} MiB"
+
+
+def test_an_instance_without_pixel_data_is_rewritten_in_the_syntax_asked_for(emulator_client):
+    inst = build_instance(pixels=False, transfer_syntax=ImplicitVRLittleEndian)
+    assert stow(emulator_client, [inst.data]).status_code == 202
+    for target in LOSSLESS_TARGETS:
+        response = get(emulator_client, inst.path, single_part(target))
+        assert response.status_code == 200, response.text
+        ds = pydicom.dcmread(io.BytesIO(response.content))
+        assert ds.file_meta.TransferSyntaxUID == target
+        assert ds.SOPInstanceUID == inst.sop and "PixelData" not in ds
+
+
+def test_elements_after_pixel_data_are_kept(emulator_client):
+    c = build_compressed(RLELossless)
+    c.dataset.DataSetTrailingPadding = b"\0" * 6
+    buffer = io.BytesIO()
+    c.dataset.save_as(buffer, enforce_file_format=True)
+    c.instance.data = buffer.getvalue()
+    store(emulator_client, c)
+    response = get(emulator_client, c.instance.path, single_part(JPEG2000Lossless))
+    assert response.status_code == 200, response.text
+    ds = pydicom.dcmread(io.BytesIO(response.content))
+    assert ds.DataSetTrailingPadding == b"\0" * 6
+    assert np.array_equal(ds.pixel_array.reshape(c.pixels.shape), c.pixels)
