@@ -26,8 +26,11 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
+from pydicom.filebase import DicomFileLike
+from pydicom.filereader import read_dataset
+from pydicom.filewriter import write_dataset
 from pydicom.pixels import get_decoder, get_encoder
 from pydicom.pixels.utils import as_pixel_options
 from pydicom.uid import UID
@@ -150,7 +153,7 @@ class _Source:
     syntax: str
     value_start: int | None  # None: no Pixel Data element
     length: int  # 0xFFFFFFFF for encapsulated pixel data
-    vr: str
+    vr: str  # "" in implicit VR
 
     @classmethod
     def read(cls, f: BinaryIO) -> "_Source":
@@ -162,7 +165,7 @@ class _Source:
         if len(head) < 8 or struct.unpack(f"{endian}HH", head[:4]) != (0x7FE0, 0x0010):
             return cls(f, ds, syntax, None, 0, "")
         if uid.is_implicit_VR:
-            vr, length = "OW", struct.unpack(f"{endian}L", head[4:])[0]
+            vr, length = "", struct.unpack(f"{endian}L", head[4:])[0]
         else:
             vr, length = head[4:6].decode("ascii"), struct.unpack(f"{endian}L", f.read(4))[0]
         return cls(f, ds, syntax, f.tell(), length, vr)
@@ -196,14 +199,14 @@ class _Source:
         assert self.value_start is not None
         self.f.seek(self.pixel_end())
         uid = UID(self.syntax)
-        return pydicom.filereader.read_dataset(self.f, uid.is_implicit_VR, uid.is_little_endian)
+        return read_dataset(self.f, uid.is_implicit_VR, uid.is_little_endian)
 
 
 def _header(ds: Dataset, target: str, meta: dict[str, Any] | None) -> Dataset:
     """The elements before Pixel Data, re-described for the target syntax and the decoded pixels."""
     out = Dataset()
     out.update({tag: ds[tag] for tag in ds.keys() if tag not in _EXTENDED_OFFSETS})
-    out.file_meta = pydicom.dataset.FileMetaDataset(ds.file_meta)
+    out.file_meta = FileMetaDataset(ds.file_meta)
     out.file_meta.TransferSyntaxUID = target
     out.preamble = b"\0" * 128  # the stored files' preamble is zeroed
     if not UID(str(ds.file_meta.TransferSyntaxUID)).is_little_endian:
@@ -225,9 +228,9 @@ def _element_header(vr: str, length: int) -> bytes:
 def _write_trailing(out: BinaryIO, source: _Source) -> None:
     rest = source.trailing()
     if len(rest):
-        fp = pydicom.filebase.DicomFileLike(out)
+        fp = DicomFileLike(out)
         fp.is_little_endian, fp.is_implicit_VR = True, False
-        pydicom.filewriter.write_dataset(fp, rest)
+        write_dataset(fp, rest)
 
 
 def _copy(f: BinaryIO, start: int, length: int, out: BinaryIO) -> None:
@@ -248,7 +251,8 @@ def _write(source: _Source, target: str, out: BinaryIO) -> None:
     if target == EXPLICIT_VR_LE and native_le:
         # Implicit to explicit VR: the pixel bytes are the same; only the elements' encoding changes.
         pydicom.dcmwrite(out, _header(source.ds, target, None), enforce_file_format=True)
-        vr = source.vr if source.vr in ("OB", "OW") else "OW"
+        wide = int(source.ds.get("BitsAllocated") or 8) > 8
+        vr = source.vr if source.vr in ("OB", "OW") else "OW" if wide else "OB"  # implicit VR names none
         out.write(_element_header(vr, source.length))
         _copy(source.f, source.value_start, source.length, out)
     else:
@@ -261,11 +265,15 @@ def _write(source: _Source, target: str, out: BinaryIO) -> None:
             size = len(_native_bytes(first, bits))
             total = size * count
             out.write(_element_header("OW" if bits > 8 else "OB", total + total % 2))
-            for n, (arr, _) in enumerate(_chain(first, meta, frames)):
+            written = 0
+            for arr, _ in _chain(first, meta, frames):
                 data = _native_bytes(arr, bits)
                 if len(data) != size:
                     raise ValueError("frames of different sizes")
                 out.write(data)
+                written += 1
+            if written != count:  # the length written above would be wrong
+                raise ValueError(f"{written} frames decoded of {count}")
             if total % 2:
                 out.write(b"\0")
         else:
