@@ -8,6 +8,7 @@ pydicom's ``generate_frames``. Frames asked for in another transfer syntax are t
 
 import io
 import re
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -134,22 +135,33 @@ class FrameSource:
 
 
 class TranscodedFrames:
-    """The frames asked for, each transcoded before the response starts (a failure is still a 406)."""
+    """The frames asked for, each transcoded before the response starts (a failure is still a 406).
+
+    Azure holds them in memory; here they go to an unnamed temporary file, so that all the frames of a
+    large instance do not sit in memory at once.
+    """
 
     def __init__(self, source: FrameSource, numbers: list[int], target: str) -> None:
-        self._frames: dict[int, bytes] = {}
+        self._file = tempfile.TemporaryFile()
+        self._ranges: dict[int, tuple[int, int]] = {}
         try:
             for n in numbers:
-                if n not in self._frames:
-                    self._frames[n] = transcode_frame(source.header, source.syntax, b"".join(source.read(n)), target)
+                if n not in self._ranges:
+                    data = transcode_frame(source.header, source.syntax, b"".join(source.read(n)), target)
+                    self._ranges[n] = (self._file.tell(), len(data))
+                    self._file.write(data)
+        except BaseException:
+            self._file.close()
+            raise
         finally:
             source.close()
 
     def read(self, frame: int) -> Iterable[bytes]:
-        return [self._frames[frame]]
+        start, length = self._ranges[frame]
+        return _file_range(self._file, start, length)
 
     def close(self) -> None:
-        self._frames.clear()
+        self._file.close()
 
 
 def _file_range(f: BinaryIO, start: int, length: int) -> Iterator[bytes]:

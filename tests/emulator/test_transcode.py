@@ -246,6 +246,17 @@ def test_memory_stays_flat_while_a_large_transcoded_instance_streams(own_emulato
     assert int(ds.NumberOfFrames) == frames
     # One instance is 24 MiB; frame by frame through a temporary file, the server grows by a few frames.
     assert growth < len(inst.data) // 4, f"server peak grew by {growth / 2**20:.1f} MiB"
+    # All its frames, transcoded (implicit to explicit VR) before the status, then streamed.
+    _reset_peak_rss(emu.pid)
+    before = _rss(emu.pid)
+    numbers = ",".join(str(n) for n in range(1, frames + 1))
+    with client.get(f"{client.base}/{inst.path}/frames/{numbers}", headers={"Accept": OCTET},
+                    stream=True) as response:
+        assert response.status_code == 200
+        body = b"".join(response.iter_content(1 << 20))
+    growth = _peak_rss(emu.pid) - before
+    assert len(body) > frames * rows * columns * 2
+    assert growth < len(inst.data) // 4, f"server peak grew by {growth / 2**20:.1f} MiB for the frames"
 
 
 def test_an_instance_without_pixel_data_is_rewritten_in_the_syntax_asked_for(emulator_client):
