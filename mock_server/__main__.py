@@ -18,6 +18,7 @@ from .cors import ENV_VAR as CORS_ENV_VAR
 from .cors import CorsPolicy, origins_from
 from .connections import HEADER_TIMEOUT, protocol_class
 from .storage import Store
+from .transcode import MAX_TRANSCODE_BYTES
 from .tokens import CLAIM_SHAPES, ROLES, load_secret, make_token
 
 
@@ -66,7 +67,7 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
 
 def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_bytes: int,
           cors_origins: list[str] | None = None, header_timeout: float = HEADER_TIMEOUT,
-          max_connections: int | None = None) -> None:
+          max_connections: int | None = None, max_transcode_bytes: int = MAX_TRANSCODE_BYTES) -> None:
     """Run the emulator in the foreground until interrupted."""
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -84,7 +85,8 @@ def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_byt
             stack.enter_context(_exclusive(data_dir))
         store = Store(storage_dir)
         stack.callback(store.close)
-        app = create_app(store, secret, max_request_bytes, CorsPolicy(origins=origins_from(cors_origins)))
+        app = create_app(store, secret, max_request_bytes, CorsPolicy(origins=origins_from(cors_origins)),
+                         max_transcode_bytes)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                 lifespan="off", timeout_graceful_shutdown=5,
                                 http=protocol_class(header_timeout, max_connections=max_connections),
@@ -126,9 +128,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="close a connection whose request headers take longer (408)")
     parser.add_argument("--max-connections", type=int, default=None, metavar="N",
                         help="open connections served at once; more get 503 (default: from the file limit)")
+    parser.add_argument("--max-transcode-size", type=int, default=MAX_TRANSCODE_BYTES, metavar="BYTES",
+                        help="largest stored file transcoded on retrieve (406 above it; Azure's 100 MiB)")
     args = parser.parse_args(argv)
     serve(args.host, args.port, args.data_dir, args.in_memory, args.max_request_size, args.cors_origins,
-          args.header_timeout, args.max_connections)
+          args.header_timeout, args.max_connections, args.max_transcode_size)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from .cors import Cors, CorsPolicy
 from .errors import DicomError, error_response
 from .paths import AspNetPaths
 from .storage import Store
+from .transcode import MAX_TRANSCODE_BYTES
 from .uids import check_uid
 from .versions import SUPPORTED_HEADER, SUPPORTED_VALUE, api_version
 
@@ -159,10 +160,11 @@ class _EmulatorApp(Starlette):
 
 
 def create_app(store: Store, secret: bytes, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
-               cors: CorsPolicy | None = None) -> Starlette:
+               cors: CorsPolicy | None = None, max_transcode_bytes: int = MAX_TRANSCODE_BYTES) -> Starlette:
     """The emulator's ASGI app over ``store``, accepting tokens signed with ``secret``.
 
-    ``cors`` defaults to the loopback-origins policy (``cors.CorsPolicy()``).
+    ``cors`` defaults to the loopback-origins policy (``cors.CorsPolicy()``); files above
+    ``max_transcode_bytes`` are served only as stored (Azure's MaxDicomFileSize).
     """
     app = _EmulatorApp(
         routes=routes(),
@@ -173,5 +175,6 @@ def create_app(store: Store, secret: bytes, max_request_bytes: int = DEFAULT_MAX
     app.state.store = store
     app.state.secret = secret
     app.state.max_request_bytes = max_request_bytes
+    app.state.max_transcode_bytes = max_transcode_bytes
     app.state.cors = cors if cors is not None else CorsPolicy()
     return app

@@ -2,11 +2,13 @@
 
 Native (uncompressed) frames are read as a byte range of the file, at the offset pydicom reports for
 PixelData, so a large multi-frame instance is never loaded whole. Encapsulated frames are split with
-pydicom's ``generate_frames``.
+pydicom's ``generate_frames``. Frames asked for in another transfer syntax are transcoded one by one
+(``transcode.py``), all before the status goes out, as Azure's FrameHandler does.
 """
 
 import io
 import re
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -25,17 +27,17 @@ from starlette.responses import Response, StreamingResponse
 from .binding import binding_error_text, int_in_range, to_int
 from .dicomfile import check_inflated_size, number_of_frames
 from .errors import DicomError, bad_request
-from .negotiation import EXPLICIT_VR_LE, IMPLICIT_VR_LE, ORIGINAL, RENDER_TYPES, negotiate, negotiate_rendered
+from .negotiation import RENDER_TYPES, negotiate, negotiate_rendered
 from .responses import multipart_response
 from .storage import Store
-from .wado import NOT_FOUND, find_instances, transcoding_error
+from .transcode import check_transcodable, serving, transcode_frame
+from .wado import NOT_FOUND, find_instances, transcode_limit
 
 FRAME_NOT_FOUND = "The specified frame cannot be found."
 INVALID_FRAMES = ("The specified frames value is not valid. At least one frame must be present, "
                   "and all requested frames must have value greater than 0.")
 INSTANCE_NOT_FOUND = NOT_FOUND["instance"]
 _PIXEL_DATA = Tag(0x7FE00010)
-_NATIVE_LE = {EXPLICIT_VR_LE, IMPLICIT_VR_LE}
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -61,6 +63,7 @@ class FrameSource:
 
     def __init__(self, path: Path, transfer_syntax: str) -> None:
         self.path = path
+        self.syntax = transfer_syntax
         self.encapsulated = UID(transfer_syntax).is_encapsulated
         # In a deflated file pydicom's offsets point into the inflated stream, not the file.
         self.deflated = UID(transfer_syntax).is_deflated
@@ -100,6 +103,11 @@ class FrameSource:
             self._value = ds.PixelData
         self._ds = ds
 
+    @property
+    def header(self) -> pydicom.Dataset:
+        """The instance's elements (pixel data deferred), for its image pixel description."""
+        return self._ds
+
     def close(self) -> None:
         self._file.close()
 
@@ -126,6 +134,36 @@ class FrameSource:
         return [self._value[start:start + self.frame_size]]
 
 
+class TranscodedFrames:
+    """The frames asked for, each transcoded before the response starts (a failure is still a 406).
+
+    Azure holds them in memory; here they go to an unnamed temporary file, so that all the frames of a
+    large instance do not sit in memory at once.
+    """
+
+    def __init__(self, source: FrameSource, numbers: list[int], target: str) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._ranges: dict[int, tuple[int, int]] = {}
+        try:
+            for n in numbers:
+                if n not in self._ranges:
+                    data = transcode_frame(source.header, source.syntax, b"".join(source.read(n)), target)
+                    self._ranges[n] = (self._file.tell(), len(data))
+                    self._file.write(data)
+        except BaseException:
+            self._file.close()
+            raise
+        finally:
+            source.close()
+
+    def read(self, frame: int) -> Iterable[bytes]:
+        start, length = self._ranges[frame]
+        return _file_range(self._file, start, length)
+
+    def close(self) -> None:
+        self._file.close()
+
+
 def _file_range(f: BinaryIO, start: int, length: int) -> Iterator[bytes]:
     # Like iter_open, but leaves the file open for the next frame of the answer.
     f.seek(start)
@@ -149,12 +187,9 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
     store: Store = request.app.state.store
     row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid)))[0]
     stored = row.transfer_syntax
-    if choice.transfer_syntax == ORIGINAL:
-        syntax = stored
-    elif choice.transfer_syntax == stored or (choice.transfer_syntax == EXPLICIT_VR_LE and stored in _NATIVE_LE):
-        syntax = choice.transfer_syntax  # native little-endian frames are the same bytes either way
-    else:
-        raise transcoding_error(stored, choice.transfer_syntax)
+    serve = serving(choice.transfer_syntax, stored)
+    if serve.transcode:  # RetrieveResourceService: the size limit before the file is opened
+        check_transcodable(stored, row.file_size, serve.syntax, transcode_limit(request))
 
     def load() -> FrameSource:
         source = FrameSource(store.file_path(row.file_name), stored)
@@ -167,8 +202,10 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
             raise
         return source
 
-    source = await anyio.to_thread.run_sync(load)
-    part_type = f"{choice.part_type}; transfer-syntax={syntax}"
+    source: FrameSource | TranscodedFrames = await anyio.to_thread.run_sync(load)
+    part_type = f"{choice.part_type}; transfer-syntax={serve.syntax}"
+    if serve.transcode:
+        source = await anyio.to_thread.run_sync(TranscodedFrames, source, numbers, serve.syntax)
 
     def chunks(frame_numbers: list[int]) -> Iterator[bytes]:
         try:

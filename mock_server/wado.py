@@ -1,7 +1,7 @@
 """WADO-RS retrieve of studies, series and instances, and their metadata.
 
-Files are streamed from disk as stored (their preamble was zeroed at store time). The emulator does
-not transcode: where Azure would transcode, it answers 406 (Azure's TranscodingException status).
+Files are streamed from disk as stored (their preamble was zeroed at store time). One instance asked
+for in another transfer syntax is transcoded first (``transcode.py``), as Azure does.
 """
 
 from collections.abc import Iterator
@@ -16,6 +16,7 @@ from .errors import DicomError, not_acceptable, not_found
 from .negotiation import ORIGINAL, negotiate
 from .responses import DICOM_JSON_UTF8, iter_open, multipart_response
 from .storage import InstanceRecord, Store
+from .transcode import check_transcodable, serving, transcode_file
 
 _OPEN_AHEAD = 256  # files opened before the status goes out; the rest as the answer streams
 NOT_FOUND = {
@@ -78,10 +79,9 @@ def open_parts(store: Store, opened: list[tuple[InstanceRecord, BinaryIO | None]
                 f.close()
 
 
-def transcoding_error(stored: str, requested: str) -> DicomError:
-    """406 where Azure would transcode and the emulator does not."""
-    return DicomError(406, f"The emulator cannot transcode from transfer syntax '{stored}' to '{requested}'; "
-                           "request transfer-syntax=* to receive the instance as stored.")
+def transcode_limit(request: Request) -> int:
+    """The largest file transcoded (``--max-transcode-size``; Azure's MaxDicomFileSize by default)."""
+    return request.app.state.max_transcode_bytes
 
 
 async def retrieve(request: Request, study_uid: str, series_uid: str | None = None,
@@ -91,18 +91,24 @@ async def retrieve(request: Request, study_uid: str, series_uid: str | None = No
     choice = negotiate(request.headers.get("accept"), level)
     store: Store = request.app.state.store
     rows = await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid))
-    if choice.transfer_syntax != ORIGINAL:
-        if len(rows) > 1:
-            # DicomCoreResource.RetrieveServiceMultiInstanceTranscodingNotSupported
-            raise DicomError(406, f"Accept transfer syntax '{choice.transfer_syntax}' is not supported when "
-                                  "multiple instances are matched. Matching instances can be retrieved with their "
-                                  "original transfer syntax by specifying 'transfer-syntax=*' in the Accept header.")
-        if rows[0].transfer_syntax != choice.transfer_syntax:
-            raise transcoding_error(rows[0].transfer_syntax, choice.transfer_syntax)
+    if choice.transfer_syntax != ORIGINAL and len(rows) > 1:
+        # DicomCoreResource.RetrieveServiceMultiInstanceTranscodingNotSupported
+        raise DicomError(406, f"Accept transfer syntax '{choice.transfer_syntax}' is not supported when "
+                              "multiple instances are matched. Matching instances can be retrieved with their "
+                              "original transfer syntax by specifying 'transfer-syntax=*' in the Accept header.")
+    serve = serving(choice.transfer_syntax, rows[0].transfer_syntax)
+    if serve.transcode:
+        row = rows[0]
+        check_transcodable(row.transfer_syntax, row.file_size, serve.syntax, transcode_limit(request))
+        converted = await anyio.to_thread.run_sync(transcode_file, store.file_path(row.file_name), serve.syntax)
+        media_type = f"application/dicom; transfer-syntax={serve.syntax}"
+        if not choice.multipart:
+            return StreamingResponse(iter_open(converted), media_type=media_type)
+        return multipart_response([(media_type, iter_open(converted))])
     opened = await anyio.to_thread.run_sync(open_instances, store, rows, level)
 
     def part_type(row: InstanceRecord) -> str:
-        return f"application/dicom; transfer-syntax={row.transfer_syntax}"
+        return f"application/dicom; transfer-syntax={serving(choice.transfer_syntax, row.transfer_syntax).syntax}"
 
     if not choice.multipart:
         row, f = opened[0]  # single part: one instance, opened above

@@ -2,7 +2,9 @@
 
 Where its defaults fail on Azure, they fail here the same way: ``retrieve_study`` asks for
 ``multipart/related; type="application/dicom"`` (Explicit VR LE), which is 406 for a study of several
-instances (dicomweb-client issues #46 and #82).
+instances (dicomweb-client issues #46 and #82). On a compressed instance its defaults
+(``transfer-syntax=*`` for an instance, ``type="*/*"`` for frames) get it as stored, as on Azure; asking
+for ``application/dicom`` or ``application/octet-stream`` gets it transcoded, as Azure does.
 """
 
 import io
@@ -10,11 +12,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
 import pydicom
 from dicomweb_client.api import DICOMwebClient
+from pydicom.encaps import generate_frames
+from pydicom.uid import JPEG2000Lossless, RLELossless
 
+from compressed_testlib import build_compressed
 from emulator_testlib import build_instance, stow
 
 
@@ -42,6 +48,23 @@ def test_library_retrieve_instance_and_metadata_with_defaults(client, multiframe
     assert ds.PixelData == b"".join(multiframe.frames)
     metadata = client.retrieve_instance_metadata(multiframe.study, multiframe.series, multiframe.sop)
     assert metadata["00080018"]["Value"] == [multiframe.sop]
+
+
+@pytest.mark.parametrize("syntax", [RLELossless, JPEG2000Lossless])
+def test_library_defaults_on_a_compressed_instance_get_azures_answers(client, emulator_client, syntax):
+    c = build_compressed(syntax, frames=2)
+    assert stow(emulator_client, [c.instance.data]).status_code == 200
+    uids = c.instance.study, c.instance.series, c.instance.sop
+    ds = client.retrieve_instance(*uids)  # transfer-syntax=*: as stored
+    assert ds.file_meta.TransferSyntaxUID == syntax
+    assert np.array_equal(ds.pixel_array, c.pixels)
+    stored = list(generate_frames(c.dataset.PixelData, number_of_frames=2))
+    assert client.retrieve_instance_frames(*uids, frame_numbers=[2]) == [stored[1]]  # */*: as stored
+    ds = client.retrieve_instance(*uids, media_types=("application/dicom",))  # Explicit VR LE: transcoded
+    assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
+    assert np.array_equal(ds.pixel_array, c.pixels)
+    frames = client.retrieve_instance_frames(*uids, frame_numbers=[1, 2], media_types=("application/octet-stream",))
+    assert frames == [c.frame(1).astype("<u2").tobytes(), c.frame(2).astype("<u2").tobytes()]
 
 
 def test_library_search_and_store_with_defaults(client, emulator_client):

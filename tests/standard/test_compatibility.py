@@ -81,6 +81,8 @@ STEPS: dict[str, Step] = {
         Step("GET", INSTANCE, {"Accept": f"{DICOM}; transfer-syntax=*"}),
     "WADO instance, single-part `application/dicom; transfer-syntax=*`":
         Step("GET", INSTANCE, {"Accept": "application/dicom; transfer-syntax=*"}),
+    "instance as JPEG 2000, multipart, `transfer-syntax=1.2.840.10008.1.2.4.90`":
+        Step("GET", INSTANCE, {"Accept": f"{DICOM}; transfer-syntax=1.2.840.10008.1.2.4.90"}),
     "study metadata":
         Step("GET", "studies/{study}/metadata", JSON),
     "frame 1, octet-stream, `transfer-syntax=1.2.840.10008.1.2.1`":
@@ -94,6 +96,8 @@ STEPS: dict[str, Step] = {
     "frame 1, unquoted `type=application/octet-stream; transfer-syntax=*` (OHIF's default)":
         Step("GET", f"{INSTANCE}/frames/1", {"Accept": "multipart/related; type=application/octet-stream; "
                                                        "transfer-syntax=*"}),
+    "frame 1 as JPEG 2000, `multipart/related; type=\"image/jp2\"`":
+        Step("GET", f"{INSTANCE}/frames/1", {"Accept": 'multipart/related; type="image/jp2"'}),
     "rendered instance, `Accept: image/jpeg`":
         Step("GET", f"{INSTANCE}/rendered", {"Accept": "image/jpeg"}),
     "QIDO `/studies?StudyInstanceUID=`":
