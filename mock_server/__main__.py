@@ -17,6 +17,8 @@ from .app import DEFAULT_MAX_REQUEST_BYTES, create_app
 from .cors import ENV_VAR as CORS_ENV_VAR
 from .cors import CorsPolicy, origins_from
 from .connections import HEADER_TIMEOUT, protocol_class
+from .partitions import CANNOT_DISABLE, enabled_from_env
+from .partitions import ENV_VAR as PARTITIONS_ENV_VAR
 from .storage import Store
 from .tokens import CLAIM_SHAPES, ROLES, load_secret, make_token
 
@@ -66,7 +68,7 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
 
 def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_bytes: int,
           cors_origins: list[str] | None = None, header_timeout: float = HEADER_TIMEOUT,
-          max_connections: int | None = None) -> None:
+          max_connections: int | None = None, partitions_enabled: bool = False) -> None:
     """Run the emulator in the foreground until interrupted."""
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -84,7 +86,14 @@ def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_byt
             stack.enter_context(_exclusive(data_dir))
         store = Store(storage_dir)
         stack.callback(store.close)
-        app = create_app(store, secret, max_request_bytes, CorsPolicy(origins=origins_from(cors_origins)))
+        if not partitions_enabled:
+            with store.snapshot() as snap:
+                if len(snap.partitions()) > 1:
+                    # Azure's DataPartitionFeatureValidatorService refuses to start in this case.
+                    sys.exit(f"error: {CANNOT_DISABLE} {data_dir} holds data partitions: start with "
+                             "--enable-data-partitions.")
+        app = create_app(store, secret, max_request_bytes, CorsPolicy(origins=origins_from(cors_origins)),
+                         partitions_enabled)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                 lifespan="off", timeout_graceful_shutdown=5,
                                 http=protocol_class(header_timeout, max_connections=max_connections),
@@ -126,9 +135,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="close a connection whose request headers take longer (408)")
     parser.add_argument("--max-connections", type=int, default=None, metavar="N",
                         help="open connections served at once; more get 503 (default: from the file limit)")
+    parser.add_argument("--enable-data-partitions", action="store_true", default=None,
+                        help="Azure's data partitions: STOW, WADO, QIDO and DELETE under /v{n}/partitions/{name}/ "
+                             "(default: $" + PARTITIONS_ENV_VAR + ", Azure's own setting; else off)")
     args = parser.parse_args(argv)
+    partitions_enabled = args.enable_data_partitions or enabled_from_env()
     serve(args.host, args.port, args.data_dir, args.in_memory, args.max_request_size, args.cors_origins,
-          args.header_timeout, args.max_connections)
+          args.header_timeout, args.max_connections, partitions_enabled)
 
 
 if __name__ == "__main__":

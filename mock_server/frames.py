@@ -147,7 +147,8 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
         raise bad_request("The accept header is supported for single frame retrieval, use multi-part accept "
                           "header instead.")
     store: Store = request.app.state.store
-    row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid)))[0]
+    row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid,
+                                                                 partition=request.state.partition)))[0]
     stored = row.transfer_syntax
     if choice.transfer_syntax == ORIGINAL:
         syntax = stored
@@ -264,7 +265,8 @@ async def rendered(request: Request, study_uid: str, series_uid: str, sop_uid: s
         raise bad_request("Image quality must be between 1 and 100 inclusive")  # DicomCoreResource.InvalidImageQuality
     media = negotiate_rendered(request.headers.get("accept"))
     store: Store = request.app.state.store
-    row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid)))[0]
+    row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid,
+                                                                 partition=request.state.partition)))[0]
     if number > row.frame_count:  # frame_count: the frames stored in full (0 without pixel data)
         raise DicomError(404, FRAME_NOT_FOUND)
     data = await anyio.to_thread.run_sync(
