@@ -71,6 +71,8 @@ def committed_form(notebook: nbformat.NotebookNode, run_root_url: str, default_r
         tags = cell.metadata.get("tags", [])
         if SOLUTION_TAG in tags:
             cell.outputs = []
+            # Collapsed, source and output (tests/notebooks/test_template.py): executing drops outputs_hidden.
+            cell.metadata["jupyter"] = {"outputs_hidden": True, "source_hidden": True}
             if IGNORE_OUTPUT_TAG not in tags:
                 cell.metadata["tags"] = [*tags, IGNORE_OUTPUT_TAG]
             continue
