@@ -21,7 +21,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .auth import Principal, authorize
+from .auth import Principal, authorize, authorize_partition
 from .errors import DicomError, bad_request, storage_full
 from .responses import JSONResponse
 from .storage import DEFAULT_PARTITION, Partition, Store, StorageFull
@@ -79,6 +79,7 @@ async def select(request: Request, principal: Principal, name: str | None, creat
     if name is None:
         raise bad_request(MISSING_PARTITION)
     authorize(principal, write=create)
+    authorize_partition(principal, name)  # the emulator's classroom tokens only
     partition = await anyio.to_thread.run_sync(_resolve, request.app.state.store, name, create)
     return partition.name
 
