@@ -264,3 +264,26 @@ def test_feature_cannot_be_switched_off_once_partitioned(own_emulator: Callable[
     assert result.returncode == 1
     assert "Data partitions feature cannot be disabled while existing data has already been partitioned." \
         in result.stderr
+
+
+# --- where the partition filter runs among STOW's filters -------------------------------------
+
+def test_stow_content_type_415_comes_before_the_partition_400(emulator_client: requests.Session,
+                                                             client: requests.Session) -> None:
+    # [Consumes] is a resource filter: it runs before the controller's data-partition action filter.
+    for session, path in ((emulator_client, "/partitions/p1/studies"), (client, "/studies")):
+        response = session.post(session.base + path, data=b"x",
+                                headers={"Content-Type": "text/plain", "Accept": DICOM_JSON})
+        assert response.status_code == 415, response.text
+
+
+def test_stow_partition_400_comes_before_the_accept_406(client: requests.Session) -> None:
+    # The data-partition filter (controller) runs before the AcceptContentFilter (action).
+    response = client.post(client.base + "/studies", data=b"x",
+                           headers={"Content-Type": "application/dicom", "Accept": "text/html"})
+    assert_400(response, MISSING)
+    response = client.post(client.base + "/partitions/acceptfirst/studies", data=b"x",
+                           headers={"Content-Type": "application/dicom", "Accept": "text/html"})
+    assert response.status_code == 406
+    # So the filter has created the partition by then, as Azure's GetOrAddPartition does.
+    assert "acceptfirst" in [e["partitionName"] for e in client.get(client.base + "/partitions").json()]
