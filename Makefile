@@ -18,7 +18,7 @@ STUDENT_NOTEBOOKS ?= build/student-notebooks
 # The first lesson (the lowest-numbered notebook), which JupyterLab opens on.
 FIRST_LESSON = $(notdir $(firstword $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))))
 
-.PHONY: setup lab lab-student test emulator regenerate clean-emulator-data
+.PHONY: setup lab lab-student test emulator classroom regenerate clean-emulator-data
 
 # Everything a contributor needs (the runtime, test and docs packages).
 setup: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
@@ -70,6 +70,12 @@ test: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
 
 emulator: $(STAMP_LAB)
 	$(BIN)/python -m mock_server
+
+# One emulator for a workshop, a data partition and a token per learner (docs/teaching.md), e.g.
+# make classroom CLASSROOM_ARGS="--learners 20 --expires-in 4h --host 192.168.1.10"
+CLASSROOM_ARGS ?= --learners 10 --expires-in 4h
+classroom: $(STAMP_LAB)
+	$(BIN)/python -m mock_server classroom $(CLASSROOM_ARGS)
 
 clean-emulator-data:
 	rm -rf .emulator-data

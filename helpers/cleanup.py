@@ -4,6 +4,8 @@ from .client import DicomWeb
 
 # Statuses that mean "the study is gone now" (404: it was not there to begin with).
 _GONE = {200, 202, 204, 404}
+# Azure's 400 for a data partition nothing was stored in yet (its first STOW creates it): nothing to delete.
+_NO_PARTITION = "Specified PartitionName does not exist."
 
 
 def delete_study(client: DicomWeb, study_uid: str) -> None:
@@ -13,6 +15,8 @@ def delete_study(client: DicomWeb, study_uid: str) -> None:
         return
     # DELETE is an Azure extension to DICOMweb; a generic server may or may not have it.
     response = client.session.delete(client.url(f"studies/{study_uid}"))
+    if response.status_code == 400 and response.text.strip() == _NO_PARTITION:
+        return
     if response.status_code not in _GONE:
         raise RuntimeError(f"DELETE studies/{study_uid} returned {response.status_code} "
                            f"{response.reason}: {response.text[:200]}. This server may not support "

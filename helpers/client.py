@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from . import http
+from . import changefeed, http
 from .auth import BearerAuth, EmulatorCredential, StaticTokenCredential, azure_credential
 from .config import Config, load_config
 from .emulator import ensure_emulator
@@ -15,6 +15,10 @@ from .emulator import ensure_emulator
 # Features of the Azure DICOM service (and its emulator) that are not in the DICOMweb standard.
 AZURE_FEATURES = frozenset({"delete", "changefeed", "single-part-stow", "conflict-on-duplicate",
                             "fuzzy-matching"})
+
+# The first path segments of the routes Azure moves under /partitions/<name> (STOW, WADO, QIDO, DELETE);
+# the change feed, /partitions and operations stay at the base URL.
+PARTITIONED_ROUTES = frozenset({"studies", "series", "instances"})
 
 _ESCAPED_LITERALS = re.compile(r"%(2A|3F|2C)", re.IGNORECASE)
 _LITERALS = {"2A": "*", "3F": "?", "2C": ","}
@@ -37,20 +41,29 @@ class LiteralQuerySession(requests.Session):
 
 
 class DicomWeb:
-    """The service the notebooks talk to: its base URL, an authenticated session and its flavor."""
+    """The service the notebooks talk to: its base URL, an authenticated session and its flavor.
+
+    With a data partition (``DICOMWEB_PARTITION``), ``partition_url`` is the partition's base URL and
+    ``url()`` sends the DICOMweb routes there; ``base_url`` stays the service's, where the change feed is.
+    """
 
     def __init__(self, config: Config, session: requests.Session,
                  emulator_pid: int | None = None) -> None:
         self.config = config
         self.base_url = config.url
+        self.partition = config.partition
+        self.partition_url = config.partition_url
         self.session = session
         self.flavor = config.server
         # Set when connect() started the emulator (it keeps running after the notebook ends).
         self.emulator_pid = emulator_pid
 
     def url(self, path: str) -> str:
-        """``base_url/path``, e.g. ``client.url("studies")``."""
-        return f"{self.base_url}/{path.lstrip('/')}"
+        """``base_url/path``, e.g. ``client.url("studies")``; in a partition, ``partition_url/path`` for
+        the STOW, WADO, QIDO and DELETE routes (``studies…``, ``series…``, ``instances…``)."""
+        path = path.lstrip("/")
+        first = re.split(r"[/?]", path, maxsplit=1)[0].lower()
+        return f"{self.partition_url if first in PARTITIONED_ROUTES else self.base_url}/{path}"
 
     def supports(self, feature: str) -> bool:
         """Whether the server has an Azure-only feature (see AZURE_FEATURES)."""
@@ -59,7 +72,8 @@ class DicomWeb:
         return self.flavor == "azure"
 
     def __repr__(self) -> str:
-        return f"DicomWeb(base_url={self.base_url!r}, auth={self.config.auth!r}, flavor={self.flavor!r})"
+        partition = f", partition={self.partition!r}" if self.partition else ""
+        return f"DicomWeb(base_url={self.base_url!r}{partition}, auth={self.config.auth!r}, flavor={self.flavor!r})"
 
 
 def make_session(config: Config) -> requests.Session:
@@ -80,4 +94,5 @@ def connect(environ: Mapping[str, str] | None = None) -> DicomWeb:
     pid = ensure_emulator(config) if config.starts_emulator else None
     client = DicomWeb(config, make_session(config), emulator_pid=pid)
     http.set_base_url(client.base_url)
+    changefeed.set_partition(client.partition)
     return client

@@ -8,9 +8,15 @@
 | ``DICOMWEB_SERVER`` | ``azure``, ``orthanc`` or ``generic``: which features to expect |
 | ``DICOMWEB_EMULATOR_DATA_DIR`` | where the emulator keeps its files and token secret |
 | ``DICOMWEB_EMULATOR_PORT`` | the emulator's port when ``DICOMWEB_URL`` is unset |
+| ``DICOMWEB_PARTITION`` | an Azure data partition to work in (or end ``DICOMWEB_URL`` with ``/partitions/<name>``) |
+
+With a data partition, STOW, WADO, QIDO and DELETE go to ``<base URL>/partitions/<name>`` and the
+change feed stays at the base URL, as on Azure (``Config.partition_url``; ``DicomWeb.url`` chooses).
+A URL ending in ``/v<n>/partitions/<name>`` names an Azure DICOM service (partitions are Azure's).
 """
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +26,12 @@ AUTH_MODES = ("emulator", "azure", "token", "none")
 SERVERS = ("azure", "orthanc", "generic")
 AZURE_HOST_SUFFIX = ".azurehealthcareapis.com"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+# Azure's PartitionNameValidator: 1-64 letters, digits, "_", "." or "-" (checked here too, so a typo in
+# the variable is reported with the rule before any request).
+_PARTITION_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_PARTITION_URL = re.compile(r"^(?P<base>.*/v[0-9][^/]*)/partitions/(?P<name>[^/]+)$", re.IGNORECASE)
 
 
 class ConfigError(ValueError):
@@ -36,6 +48,12 @@ class Config:
     token: str | None
     emulator_data_dir: Path
     emulator_port: int
+    partition: str | None = None
+
+    @property
+    def partition_url(self) -> str:
+        """Where STOW, WADO, QIDO and DELETE go: the partition's base URL, or ``url`` without one."""
+        return f"{self.url}/partitions/{self.partition}" if self.partition else self.url
 
     @property
     def starts_emulator(self) -> bool:
@@ -76,6 +94,22 @@ def _check_url(url: str) -> str:
     return url.rstrip("/")
 
 
+def _partition(url: str, environ: Mapping[str, str]) -> tuple[str, str | None]:
+    """(base URL, partition): from ``DICOMWEB_PARTITION`` or a URL ending in ``/partitions/<name>``."""
+    named = _get(environ, "DICOMWEB_PARTITION")
+    match = _PARTITION_URL.match(url)
+    if match:
+        url, in_url = match["base"], match["name"]
+        if named is not None and named.lower() != in_url.lower():
+            raise ConfigError(f"DICOMWEB_PARTITION={named!r} and DICOMWEB_URL (partition {in_url!r}) disagree; "
+                              "set one of them")
+        named = in_url
+    if named is not None and not _PARTITION_NAME.fullmatch(named):
+        raise ConfigError(f"DICOMWEB_PARTITION={named!r} is not a partition name: 1 to 64 letters, digits, "
+                          "'_', '.' or '-'")
+    return url, named
+
+
 def load_config(environ: Mapping[str, str] = os.environ) -> Config:
     """Read the ``DICOMWEB_*`` variables; raise ConfigError with the fix when one is wrong."""
     import mock_server  # only for its defaults; the emulator itself runs in another process
@@ -100,6 +134,7 @@ def load_config(environ: Mapping[str, str] = os.environ) -> Config:
         on_azure = parts.hostname.endswith(AZURE_HOST_SUFFIX)
         if auth is None:
             auth = "azure" if on_azure else "token" if token else "none"
+        on_azure = on_azure or bool(_PARTITION_URL.match(url))  # Azure's API, wherever it runs
         if auth == "emulator" and parts.hostname in LOOPBACK_HOSTS:
             if not parts.port:
                 raise ConfigError(f"DICOMWEB_URL={url!r} needs the emulator's port, "
@@ -111,6 +146,10 @@ def load_config(environ: Mapping[str, str] = os.environ) -> Config:
     server = _choice(environ, "DICOMWEB_SERVER", SERVERS)
     if server is None:
         server = "azure" if emulator or on_azure else "generic"
+    url, partition = _partition(url, environ)
+    if partition is not None and server != "azure":
+        raise ConfigError(f"DICOMWEB_PARTITION needs Azure's DICOM service or its emulator; this server is "
+                          f"{server!r} (DICOMWEB_SERVER)")
 
     return Config(url=url, auth=auth, server=server, token=token if auth == "token" else None,
-                  emulator_data_dir=data_dir, emulator_port=port)
+                  emulator_data_dir=data_dir, emulator_port=port, partition=partition)

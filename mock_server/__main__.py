@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
@@ -17,6 +17,8 @@ from .app import DEFAULT_MAX_REQUEST_BYTES, create_app
 from .cors import ENV_VAR as CORS_ENV_VAR
 from .cors import CorsPolicy, origins_from
 from .connections import HEADER_TIMEOUT, protocol_class
+from .partitions import CANNOT_DISABLE, enabled_from_env
+from .partitions import ENV_VAR as PARTITIONS_ENV_VAR
 from .storage import Store
 from .transcode import MAX_TRANSCODE_BYTES
 from .tokens import CLAIM_SHAPES, ROLES, load_secret, make_token
@@ -37,7 +39,9 @@ def _url_host(host: str) -> str:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, printing the base URLs once it is accepting connections."""
+    """uvicorn's server, printing the base URLs once it is accepting connections (then ``on_started``)."""
+
+    on_started: Callable[[int], None] | None = None
 
     async def startup(self, sockets=None) -> None:
         await super().startup(sockets=sockets)
@@ -46,6 +50,8 @@ class _Server(uvicorn.Server):
         port = self.servers[0].sockets[0].getsockname()[1]
         root = f"http://{_url_host(self.config.host)}:{port}"
         print(f"{BANNER} {root}\n  {root}/v1\n  {root}/v2", flush=True)
+        if self.on_started is not None:
+            self.on_started(port)
 
 
 @contextlib.contextmanager
@@ -67,8 +73,9 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
 
 def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_bytes: int,
           cors_origins: list[str] | None = None, header_timeout: float = HEADER_TIMEOUT,
-          max_connections: int | None = None, max_transcode_bytes: int = MAX_TRANSCODE_BYTES) -> None:
-    """Run the emulator in the foreground until interrupted."""
+          max_connections: int | None = None, max_transcode_bytes: int = MAX_TRANSCODE_BYTES,
+          partitions_enabled: bool = False, on_started: Callable[[int], None] | None = None) -> None:
+    """Run the emulator in the foreground until interrupted; ``on_started(port)`` once it listens."""
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)  # private whatever the umask: it holds the token secret
@@ -85,18 +92,30 @@ def serve(host: str, port: int, data_dir: Path, in_memory: bool, max_request_byt
             stack.enter_context(_exclusive(data_dir))
         store = Store(storage_dir)
         stack.callback(store.close)
+        if not partitions_enabled:
+            with store.snapshot() as snap:
+                if len(snap.partitions()) > 1:
+                    # Azure's DataPartitionFeatureValidatorService refuses to start in this case.
+                    sys.exit(f"error: {CANNOT_DISABLE} {data_dir} holds data partitions: start with "
+                             "--enable-data-partitions.")
         app = create_app(store, secret, max_request_bytes, CorsPolicy(origins=origins_from(cors_origins)),
-                         max_transcode_bytes)
+                         max_transcode_bytes, partitions_enabled)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                 lifespan="off", timeout_graceful_shutdown=5,
                                 http=protocol_class(header_timeout, max_connections=max_connections),
                                 server_header=False)  # Azure names no server software
-        _Server(config).run()
+        server = _Server(config)
+        server.on_started = on_started
+        server.run()
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m mock_server``: serve, or with ``token`` first, print a token."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["classroom"]:
+        from .classroom import main as classroom_main
+        classroom_main(argv[1:])
+        return
     if argv[:1] == ["token"]:
         parser = argparse.ArgumentParser(prog="python -m mock_server token",
                                          description="Print a bearer token the emulator accepts.")
@@ -106,13 +125,17 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument("--claims", choices=CLAIM_SHAPES, default=CLAIM_SHAPES[0],
                             help="entra: the claims Microsoft Entra ID sends (aud, iss, tid, oid, roles, "
                                  "exp, nbf, iat; synthetic IDs); minimal: aud, iat, exp, roles")
+        parser.add_argument("--partition", metavar="NAME",
+                            help="restrict the token to this data partition (the emulator's restriction; "
+                                 "Azure's roles grant every partition)")
         args = parser.parse_args(argv[1:])
-        print(make_token(args.data_dir, args.role, args.expires_in, args.claims)[0])
+        print(make_token(args.data_dir, args.role, args.expires_in, args.claims, args.partition)[0])
         return
     parser = argparse.ArgumentParser(
         prog="python -m mock_server",
         description="Serve a local emulator of the Azure DICOM service. "
-                    "Use `python -m mock_server token --help` to mint tokens.")
+                    "Use `python -m mock_server token --help` to mint tokens, "
+                    "`python -m mock_server classroom --help` to serve a workshop.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
@@ -130,9 +153,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="open connections served at once; more get 503 (default: from the file limit)")
     parser.add_argument("--max-transcode-size", type=int, default=MAX_TRANSCODE_BYTES, metavar="BYTES",
                         help="largest stored file transcoded on retrieve (406 above it; Azure's 100 MiB)")
+    parser.add_argument("--enable-data-partitions", action="store_true", default=None,
+                        help="Azure's data partitions: STOW, WADO, QIDO and DELETE under /v{n}/partitions/{name}/ "
+                             "(default: $" + PARTITIONS_ENV_VAR + ", Azure's own setting; else off)")
     args = parser.parse_args(argv)
+    partitions_enabled = args.enable_data_partitions or enabled_from_env()
     serve(args.host, args.port, args.data_dir, args.in_memory, args.max_request_size, args.cors_origins,
-          args.header_timeout, args.max_connections, args.max_transcode_size)
+          args.header_timeout, args.max_connections, args.max_transcode_size, partitions_enabled)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from . import changefeed, delete, frames, qido, stow, wado
+from . import changefeed, delete, frames, partitions, qido, stow, wado
 from .auth import authenticate, authorize
 from .cors import Cors, CorsPolicy
 from .errors import DicomError, error_response
@@ -31,12 +31,17 @@ _PATH_UIDS = {
 
 
 def endpoint(handler: Handler, write: bool = False,
-             before_role: Callable[[Request], None] | None = None) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a handler: API version, base URL, authentication, authorization and path-UID checks.
+             before_role: Callable[[Request], None] | None = None,
+             partitioned: bool = False, creates_partition: bool = False,
+             before_partition: Callable[[Request], None] | None = None,
+             ) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler: API version, base URL, authentication, data partition, authorization and path-UID checks.
 
-    Azure checks the role in the handler, after its action filters: ``before_role`` runs such a filter
-    (STOW's Accept filter) between authentication and the role check. Every answer after
-    authentication carries ``api-supported-versions``.
+    Azure checks the role in the handler, after its filters, which run in this order: resource filters
+    (``before_partition``: STOW's Consumes), the controller's data-partition filter (``partitioned``:
+    STOW, WADO, QIDO and DELETE; ``partitions.select``, creating the partition for STOW with
+    ``creates_partition``), then action filters (``before_role``: STOW's Accept filter). Every answer
+    after authentication carries ``api-supported-versions``.
 
     The handler is called with the request and the validated study/series/instance UIDs (as keyword
     arguments ``study_uid``, ``series_uid``, ``sop_uid`` when the route has them) plus any other
@@ -46,6 +51,7 @@ def endpoint(handler: Handler, write: bool = False,
     async def wrapped(request: Request) -> Response:
         params = dict(request.path_params)
         segment = params.pop("version")
+        partition_segment = params.pop("partition", None)
         version = api_version(segment)
         if version is None:
             return Response(status_code=404)  # Azure: unknown API versions have no route
@@ -53,10 +59,19 @@ def endpoint(handler: Handler, write: bool = False,
         # RetrieveURL keeps the version segment as requested (e.g. v1.0-prerelease); assumed from Azure's
         # UrlResolver, which builds it from the request's route values.
         request.state.base_url = f"{str(request.base_url).rstrip('/')}/{segment.lower()}"
+        if partition_segment is not None:
+            # UrlResolver adds the partition route value, the name as the request spelled it.
+            request.state.base_url += f"/partitions/{partition_segment}"
+        request.state.partition = partitions.DEFAULT_PARTITION
         # Repeated Authorization headers are joined, as ASP.NET Core does: then no token validates (401).
         authorization = ", ".join(request.headers.getlist("authorization")) or None
         principal = authenticate(authorization, request.app.state.secret)
         try:
+            if before_partition is not None:
+                before_partition(request)
+            if partitioned:
+                request.state.partition = await partitions.select(request, principal, partition_segment,
+                                                                  creates_partition)
             if before_role is not None:
                 before_role(request)
             authorize(principal, write)
@@ -82,36 +97,60 @@ def _qido(level: str) -> Handler:
     return call
 
 
-def routes() -> list[Route]:
-    """Every route under ``/{version}``; the version itself is checked by ``endpoint``."""
-    v = "/{version}"
+def _transactions(v: str) -> list[Route]:
+    """The STOW, QIDO, WADO and DELETE routes under ``v`` (the version, or version and partition)."""
     study = v + "/studies/{study}"
     series = study + "/series/{series}"
     instance = series + "/instances/{instance}"
     get, post, delete_ = ["GET"], ["POST"], ["DELETE"]
+
+    def read(handler: Handler) -> Handler:
+        return endpoint(handler, partitioned=True)
+
+    def store() -> Handler:
+        return endpoint(stow.stow, write=True, partitioned=True, creates_partition=True,
+                        before_partition=stow.check_consumes, before_role=stow.check_accept)
+
+    return [
+        Route(v + "/studies", store(), methods=post),
+        Route(study, store(), methods=post),
+        Route(v + "/studies", read(_qido("study")), methods=get),
+        Route(v + "/series", read(_qido("series")), methods=get),
+        Route(v + "/instances", read(_qido("instance")), methods=get),
+        Route(study + "/series", read(_qido("series")), methods=get),
+        Route(study + "/instances", read(_qido("instance")), methods=get),
+        Route(series + "/instances", read(_qido("instance")), methods=get),
+        Route(study, read(wado.retrieve), methods=get),
+        Route(series, read(wado.retrieve), methods=get),
+        Route(instance, read(wado.retrieve), methods=get),
+        Route(study + "/metadata", read(wado.metadata), methods=get),
+        Route(series + "/metadata", read(wado.metadata), methods=get),
+        Route(instance + "/metadata", read(wado.metadata), methods=get),
+        Route(instance + "/frames/{frame_list}", read(frames.frames), methods=get),
+        Route(instance + "/rendered", read(frames.rendered), methods=get),
+        Route(instance + "/frames/{frame}/rendered", read(frames.rendered), methods=get),
+        Route(study, endpoint(delete.delete, write=True, partitioned=True), methods=delete_),
+        Route(series, endpoint(delete.delete, write=True, partitioned=True), methods=delete_),
+        Route(instance, endpoint(delete.delete, write=True, partitioned=True), methods=delete_),
+    ]
+
+
+def routes() -> list[Route]:
+    """Every route under ``/{version}``; the version itself is checked by ``endpoint``.
+
+    Azure registers each transaction twice (VersionedRoute and VersionedPartitionRoute), with partitions
+    on or off; the data-partition filter then answers 400 for the one that does not fit. The change
+    feed and ``/partitions`` itself stay at the base URL.
+    """
+    v = "/{version}"
+    get = ["GET"]
     table = [
-        Route(v + "/studies", endpoint(stow.stow, write=True, before_role=stow.check_filters), methods=post),
-        Route(study, endpoint(stow.stow, write=True, before_role=stow.check_filters), methods=post),
-        Route(v + "/studies", endpoint(_qido("study")), methods=get),
-        Route(v + "/series", endpoint(_qido("series")), methods=get),
-        Route(v + "/instances", endpoint(_qido("instance")), methods=get),
-        Route(study + "/series", endpoint(_qido("series")), methods=get),
-        Route(study + "/instances", endpoint(_qido("instance")), methods=get),
-        Route(series + "/instances", endpoint(_qido("instance")), methods=get),
+        *_transactions(v),
+        *_transactions(v + "/partitions/{partition}"),
+        Route(v + "/partitions", endpoint(partitions.list_partitions, before_role=partitions.check_enabled),
+              methods=get),
         Route(v + "/changefeed", endpoint(changefeed.changefeed), methods=get),
         Route(v + "/changefeed/latest", endpoint(changefeed.changefeed_latest), methods=get),
-        Route(study, endpoint(wado.retrieve), methods=get),
-        Route(series, endpoint(wado.retrieve), methods=get),
-        Route(instance, endpoint(wado.retrieve), methods=get),
-        Route(study + "/metadata", endpoint(wado.metadata), methods=get),
-        Route(series + "/metadata", endpoint(wado.metadata), methods=get),
-        Route(instance + "/metadata", endpoint(wado.metadata), methods=get),
-        Route(instance + "/frames/{frame_list}", endpoint(frames.frames), methods=get),
-        Route(instance + "/rendered", endpoint(frames.rendered), methods=get),
-        Route(instance + "/frames/{frame}/rendered", endpoint(frames.rendered), methods=get),
-        Route(study, endpoint(delete.delete, write=True), methods=delete_),
-        Route(series, endpoint(delete.delete, write=True), methods=delete_),
-        Route(instance, endpoint(delete.delete, write=True), methods=delete_),
     ]
     for route in table:
         # Starlette answers HEAD on GET routes; ASP.NET Core's [HttpGet] does not (405).
@@ -160,11 +199,13 @@ class _EmulatorApp(Starlette):
 
 
 def create_app(store: Store, secret: bytes, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
-               cors: CorsPolicy | None = None, max_transcode_bytes: int = MAX_TRANSCODE_BYTES) -> Starlette:
+               cors: CorsPolicy | None = None, max_transcode_bytes: int = MAX_TRANSCODE_BYTES,
+               partitions_enabled: bool = False) -> Starlette:
     """The emulator's ASGI app over ``store``, accepting tokens signed with ``secret``.
 
     ``cors`` defaults to the loopback-origins policy (``cors.CorsPolicy()``); files above
-    ``max_transcode_bytes`` are served only as stored (Azure's MaxDicomFileSize).
+    ``max_transcode_bytes`` are served only as stored (Azure's MaxDicomFileSize);
+    ``partitions_enabled`` switches on Azure's data partitions (off by default, as on Azure).
     """
     app = _EmulatorApp(
         routes=routes(),
@@ -176,5 +217,6 @@ def create_app(store: Store, secret: bytes, max_request_bytes: int = DEFAULT_MAX
     app.state.secret = secret
     app.state.max_request_bytes = max_request_bytes
     app.state.max_transcode_bytes = max_transcode_bytes
+    app.state.partitions_enabled = partitions_enabled
     app.state.cors = cors if cors is not None else CorsPolicy()
     return app

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 import jwt
 
 from .errors import DicomError
-from .tokens import ALGORITHM, AUDIENCE, OWNER_ROLE, READER_ROLE
+from .tokens import ALGORITHM, AUDIENCE, OWNER_ROLE, PARTITION_CLAIM, READER_ROLE
 
 
 @dataclass(frozen=True)
 class Principal:
     roles: frozenset[str]
+    # The emulator's own restriction to one data partition (tokens.PARTITION_CLAIM); None: any, as on Azure.
+    partition: str | None = None
 
     @property
     def can_read(self) -> bool:
@@ -59,7 +61,17 @@ def authenticate(authorization: str | None, secret: bytes) -> Principal:
         roles = [roles]
     if not isinstance(roles, list):
         roles = []
-    return Principal(frozenset(r for r in roles if isinstance(r, str)))
+    partition = claims.get(PARTITION_CLAIM)
+    return Principal(frozenset(r for r in roles if isinstance(r, str)),
+                     partition if isinstance(partition, str) else None)
+
+
+def authorize_partition(principal: Principal, name: str) -> None:
+    """403 when the token is restricted to another data partition: the emulator's rule, not Azure's."""
+    if principal.partition is not None and principal.partition.lower() != name.lower():
+        raise DicomError(403, f"This token is restricted to the data partition '{principal.partition}' "
+                              "(an emulator-only restriction of classroom tokens; Azure's roles do not restrict "
+                              "a token to a partition).")
 
 
 def authorize(principal: Principal, write: bool) -> None:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from .binding import LONG_MAX, bind_boolean, bind_integer
 from .errors import bad_request
 from .responses import JSONResponse
-from .storage import FeedEntry, Store
+from .storage import DEFAULT_PARTITION, FeedEntry, Store
 # ISO 8601 date-time; the zone is checked separately so a missing one gets its own message.
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?)?"
@@ -108,19 +108,25 @@ def _entry(row: FeedEntry, include_metadata: bool) -> dict:
     return entry
 
 
+def _scope(request: Request) -> str | None:
+    """The partitions the feed reads: it stays at the base URL and, with data partitions on, reads them
+    all (GetChangeFeedV39.sql filters on none); without, every entry is in Microsoft.Default."""
+    return None if request.app.state.partitions_enabled else DEFAULT_PARTITION
+
+
 def _read_feed(store: Store, version: int, offset: int, limit: int, start: int | None, end: int | None,
-               include: bool) -> list[dict]:
+               include: bool, partition: str | None) -> list[dict]:
     with store.snapshot() as snap:
         if version < 2:
-            rows = snap.feed_by_sequence(offset, min(offset + limit, LONG_MAX), include)
+            rows = snap.feed_by_sequence(offset, min(offset + limit, LONG_MAX), include, partition=partition)
         else:
-            rows = snap.feed_by_time(start, end, offset, limit, include)
+            rows = snap.feed_by_time(start, end, offset, limit, include, partition=partition)
     return [_entry(r, include) for r in rows]
 
 
-def _read_latest(store: Store, version: int, include: bool) -> dict | None:
+def _read_latest(store: Store, version: int, include: bool, partition: str | None) -> dict | None:
     with store.snapshot() as snap:
-        row = snap.feed_latest(version >= 2, include)
+        row = snap.feed_latest(version >= 2, include, partition=partition)
     return _entry(row, include) if row else None
 
 
@@ -147,7 +153,7 @@ async def changefeed(request: Request) -> Response:
             raise bad_request(f"The query parameter '' is invalid. The start time '{_round_trip(low)}' must "
                               f"occur strictly before the end time '{_round_trip(high)}'.")
     entries = await run_in_threadpool(_read_feed, request.app.state.store, version, offset, limit,
-                                      start, end, include)
+                                      start, end, include, _scope(request))
     return JSONResponse(entries)
 
 
@@ -156,7 +162,7 @@ async def changefeed_latest(request: Request) -> Response:
     params = _params(request)
     include = _include_metadata(params)
     version = int(request.state.api_version)
-    entry = await run_in_threadpool(_read_latest, request.app.state.store, version, include)
+    entry = await run_in_threadpool(_read_latest, request.app.state.store, version, include, _scope(request))
     if entry is None:
         return Response(status_code=204)
     return JSONResponse(entry)

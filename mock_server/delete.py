@@ -13,7 +13,7 @@ async def delete(request: Request, study_uid: str, series_uid: str | None = None
                  sop_uid: str | None = None) -> Response:
     """204 once every matching instance is deleted (each with a change-feed entry); 404 if none matched."""
     store: Store = request.app.state.store
-    count = await anyio.to_thread.run_sync(store.delete, study_uid, series_uid, sop_uid)
+    count = await anyio.to_thread.run_sync(store.delete, study_uid, series_uid, sop_uid, request.state.partition)
     if count == 0:
         raise not_found(NOT_FOUND[level_of(series_uid, sop_uid)])
     return Response(status_code=204)

@@ -185,7 +185,8 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
         raise bad_request("The accept header is supported for single frame retrieval, use multi-part accept "
                           "header instead.")
     store: Store = request.app.state.store
-    row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid)))[0]
+    row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid,
+                                                                 partition=request.state.partition)))[0]
     stored = row.transfer_syntax
     serve = serving(choice.transfer_syntax, stored)
     if serve.transcode:  # RetrieveResourceService: the size limit before the file is opened
@@ -301,7 +302,8 @@ async def rendered(request: Request, study_uid: str, series_uid: str, sop_uid: s
         raise bad_request("Image quality must be between 1 and 100 inclusive")  # DicomCoreResource.InvalidImageQuality
     media = negotiate_rendered(request.headers.get("accept"))
     store: Store = request.app.state.store
-    row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid)))[0]
+    row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid,
+                                                                 partition=request.state.partition)))[0]
     if number > row.frame_count:  # frame_count: the frames stored in full (0 without pixel data)
         raise DicomError(404, FRAME_NOT_FOUND)
     data = await anyio.to_thread.run_sync(

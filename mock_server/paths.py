@@ -3,7 +3,8 @@
 * ``%2F`` stays encoded: it is part of a segment, never a separator (Kestrel decodes everything else).
   ``/studies/1.2%2Fseries%2F3.4`` is a bad study UID (400), not a series path.
 * ``.`` and ``..`` segments are resolved after decoding, as Kestrel does.
-* Literal segments match case-insensitively (``/V2/Studies`` is ``/v2/studies``).
+* Literal segments match case-insensitively (``/V2/Studies`` is ``/v2/studies``); a partition name
+  (the segment after ``/v{n}/partitions``) is a route value and keeps its spelling.
 * One trailing slash is ignored, without a redirect.
 """
 
@@ -15,7 +16,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .versions import is_version_segment
 
 # Every literal segment of the emulator's routes; UIDs and frame lists are digits, so never collide.
-LITERALS = frozenset({"studies", "series", "instances", "metadata", "frames", "rendered", "changefeed", "latest"})
+LITERALS = frozenset({"studies", "series", "instances", "metadata", "frames", "rendered", "changefeed", "latest",
+                      "partitions"})
 _ENCODED_SLASH = re.compile(r"%2F", re.IGNORECASE)
 
 
@@ -50,6 +52,8 @@ def normalize_path(raw: str) -> str:
     for i, seg in enumerate(segments):
         if i == 1 and is_version_segment(seg):
             segments[i] = seg.lower()
+        elif i == 3 and segments[2] == "partitions":
+            continue  # the partition name: "Studies" is a name there, not the literal
         elif seg.lower() in LITERALS:
             segments[i] = seg.lower()
     return "/".join(segments) or "/"

@@ -35,7 +35,8 @@ async def search(request: Request, level: str, study_uid: str | None, series_uid
         raise not_acceptable()
     query = parse_query(request.query_params.multi_items(), level, study_uid, series_uid)
     version = int(request.state.api_version)
-    results = await run_in_threadpool(_run, request.app.state.store, query, version)
+    results = await run_in_threadpool(_run, request.app.state.store, query, version,
+                                      request.state.partition)
     if not results:
         return Response(status_code=204)
     return DicomJSONResponse(results)
@@ -50,13 +51,13 @@ def _condition(f: Filter) -> Condition:
     return Condition(f.tag, f.kind, (f.value,))
 
 
-def _run(store: Store, query: Query, version: int) -> list[Json]:
+def _run(store: Store, query: Query, version: int, partition: str) -> list[Json]:
     tags = _return_tags(query, version)
     # Azure's QueryService: answer from the index rows only when every returned tag is indexed.
     from_metadata = bool(tags - (STUDY_INDEXED | SERIES_INDEXED))
     with store.snapshot() as snap:
         hits = snap.search(query.level, [_condition(f) for f in query.filters], query.limit, query.offset,
-                           with_metadata=from_metadata)
+                           with_metadata=from_metadata, partition=partition)
     return [_result(hit, query, tags, from_metadata) for hit in hits]
 
 

@@ -34,6 +34,15 @@ def _indexes(table: str, fields: tuple[str, ...]) -> str:
 
 
 SCHEMA = f"""
+-- Azure's Partition table: a name, a key and the date of its first STOW (Partition.sql).
+-- NOCASE: Azure looks names up in SQL Server, whose default collation ignores case; assumed, since
+-- the DICOM schema names no collation for PartitionName.
+CREATE TABLE IF NOT EXISTS partitions (
+    partition_key    INTEGER PRIMARY KEY AUTOINCREMENT,
+    name             TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    -- ISO 8601 UTC with seven fractional digits, as .NET writes a DateTimeOffset.
+    created          TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS study (
     -- Azure's StudyKey: grows with each new study, and /studies pages by it, newest first.
     study_key        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -108,4 +117,6 @@ CREATE TABLE IF NOT EXISTS changefeed (
 );
 CREATE INDEX IF NOT EXISTS changefeed_instance ON changefeed (study_uid, series_uid, sop_uid);
 CREATE INDEX IF NOT EXISTS changefeed_time ON changefeed (partition, ticks, sequence);
+-- With data partitions on, the change feed (at the base URL) reads every partition.
+CREATE INDEX IF NOT EXISTS changefeed_all_time ON changefeed (ticks, sequence);
 """

@@ -131,6 +131,15 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Partition:
+    """A data partition: Azure's PartitionKey, PartitionName and CreatedDate."""
+
+    key: int
+    name: str
+    created: str
+
+
+@dataclass(frozen=True)
 class FeedEntry:
     """A change-feed row with the instance's current watermark (None once deleted)."""
 
@@ -366,6 +375,19 @@ class Snapshot:
                                                       _elements(row, SERIES_COLUMNS), row["instance_count"])
         return out
 
+    # --- data partitions ---------------------------------------------------------------------
+
+    def partition(self, name: str) -> Partition | None:
+        """The partition called ``name`` (case ignored, see schema.py), or None."""
+        row = self._conn.execute("SELECT partition_key, name, created FROM partitions WHERE name = ?",
+                                 (name,)).fetchone()
+        return Partition(*row) if row else None
+
+    def partitions(self) -> list[Partition]:
+        """Every partition, ``Microsoft.Default`` first, then in the order they were created."""
+        rows = self._conn.execute("SELECT partition_key, name, created FROM partitions ORDER BY partition_key")
+        return [Partition(*row) for row in rows]
+
     # --- change feed -------------------------------------------------------------------------
 
     def _feed_select(self, include_metadata: bool) -> str:
@@ -377,34 +399,38 @@ class Snapshot:
                 "AND i.series_uid = c.series_uid AND i.sop_uid = c.sop_uid")
 
     def feed_by_sequence(self, after: int, last: int, include_metadata: bool, *,
-                         partition: str = DEFAULT_PARTITION) -> list[FeedEntry]:
-        """Entries with ``after < sequence <= last``, in sequence order (change feed v1)."""
+                         partition: str | None = DEFAULT_PARTITION) -> list[FeedEntry]:
+        """Entries with ``after < sequence <= last``, in sequence order (change feed v1).
+
+        ``partition=None``: every partition's entries (the feed with data partitions on).
+        """
         rows = self._conn.execute(
             # "+": the sequence range on the primary key is the plan, not the (partition, ticks) index.
-            f"{self._feed_select(include_metadata)} WHERE +c.partition = ? AND c.sequence > ? AND c.sequence <= ? "
-            "ORDER BY c.sequence", (partition, after, last))
+            f"{self._feed_select(include_metadata)} WHERE (? IS NULL OR +c.partition = ?) AND c.sequence > ? "
+            "AND c.sequence <= ? ORDER BY c.sequence", (partition, partition, after, last))
         return [FeedEntry(*row) for row in rows]
 
     def feed_by_time(self, start: int | None, end: int | None, offset: int, limit: int, include_metadata: bool, *,
-                     partition: str = DEFAULT_PARTITION) -> list[FeedEntry]:
+                     partition: str | None = DEFAULT_PARTITION) -> list[FeedEntry]:
         """Entries with ``start <= ticks < end`` ordered by time then sequence, one page (change feed v2)."""
         low = start if start is not None else -(2**63)
         high = end if end is not None else 2**63 - 1
-        # The page is chosen on the (partition, ticks, sequence) index alone, so the rows an offset
-        # skips are never joined to their instances.
+        # The page is chosen on the (partition, ticks, sequence) index alone (or, for every partition,
+        # the (ticks, sequence) one), so the rows an offset skips are never joined to their instances.
+        scope, args = ("partition = ? AND ", [partition]) if partition is not None else ("", [])
         rows = self._conn.execute(
             f"{self._feed_select(include_metadata)} WHERE c.sequence IN (SELECT sequence FROM changefeed "
-            "WHERE partition = ? AND ticks >= ? AND ticks < ? ORDER BY ticks, sequence LIMIT ? OFFSET ?) "
-            "ORDER BY c.ticks, c.sequence", (partition, low, high, limit, offset))
+            f"WHERE {scope}ticks >= ? AND ticks < ? ORDER BY ticks, sequence LIMIT ? OFFSET ?) "
+            "ORDER BY c.ticks, c.sequence", args + [low, high, limit, offset])
         return [FeedEntry(*row) for row in rows]
 
     def feed_latest(self, by_time: bool, include_metadata: bool, *,
-                    partition: str = DEFAULT_PARTITION) -> FeedEntry | None:
-        """The newest entry: by sequence (v1) or by time then sequence (v2)."""
+                    partition: str | None = DEFAULT_PARTITION) -> FeedEntry | None:
+        """The newest entry: by sequence (v1) or by time then sequence (v2); ``partition=None``: of all."""
         order = "c.ticks DESC, c.sequence DESC" if by_time else "c.sequence DESC"
+        scope, args = ("WHERE c.partition = ? ", (partition,)) if partition is not None else ("", ())
         row = self._conn.execute(
-            f"{self._feed_select(include_metadata)} WHERE c.partition = ? ORDER BY {order} LIMIT 1",
-            (partition,)).fetchone()
+            f"{self._feed_select(include_metadata)} {scope}ORDER BY {order} LIMIT 1", args).fetchone()
         return FeedEntry(*row) if row else None
 
 
@@ -514,6 +540,9 @@ class Store:
                 self._migrate_v0()
             else:
                 self._create_schema()  # IF NOT EXISTS: adds what a newer version indexes
+            # Azure's schema creates Microsoft.Default (key 1) with the database; here with the index.
+            w.execute("INSERT OR IGNORE INTO partitions (partition_key, name, created) VALUES (1, ?, ?)",
+                      (DEFAULT_PARTITION, _dotnet_timestamp(datetime.now(timezone.utc))))
             w.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             w.execute("COMMIT")
         except BaseException:
@@ -706,6 +735,23 @@ class Store:
                 args += [value.json, value.key]
         if sets:
             self._writer.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE {key_column} = ?", args + [key])
+
+    def get_or_add_partition(self, name: str) -> Partition:
+        """The partition called ``name``, created now if there is none (Azure's GetOrAddPartition)."""
+        with self._write_lock:
+            row = self._writer.execute("SELECT partition_key, name, created FROM partitions WHERE name = ?",
+                                       (name,)).fetchone()
+            if row is None:
+                stamp, _ = self._timestamp()
+                try:
+                    cur = self._writer.execute("INSERT INTO partitions (name, created) VALUES (?, ?)",
+                                               (name, stamp))
+                except sqlite3.Error as exc:
+                    if is_disk_full(exc):
+                        raise StorageFull(errno.ENOSPC, "No space left on the device") from None
+                    raise
+                row = (cur.lastrowid, name, stamp)
+        return Partition(*row)
 
     def add(self, staged: StagedInstance, partition: str = DEFAULT_PARTITION) -> int:
         """Commit a staged instance; return its watermark. Raises DuplicateInstance, StorageFull."""

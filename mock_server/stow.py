@@ -22,7 +22,7 @@ from .accept import accepts_dicom_json, split_outside_quotes
 from .dicomfile import PROCESSING_FAILURE, SOP_INSTANCE_ALREADY_EXISTS, Failure, inspect_file
 from .errors import DicomError, bad_request, not_acceptable, storage_full
 from .responses import DicomJSONResponse
-from .storage import DuplicateInstance, Store, is_disk_full
+from .storage import DEFAULT_PARTITION, DuplicateInstance, Store, is_disk_full
 
 DICOM = "application/dicom"
 _FLUSH_BYTES = 1 << 20  # hand the parser about 1 MiB at a time (one thread hop per MiB)
@@ -219,8 +219,11 @@ def _failure_item(f: Failure) -> dict[str, Any]:
 
 
 def store_parts(store: Store, paths: list[Path], api_version: int, path_study: str | None,
-                base_url: str) -> Response:
-    """Validate and store each spooled part; build Azure's STOW response."""
+                base_url: str, partition: str = DEFAULT_PARTITION) -> Response:
+    """Validate and store each spooled part in ``partition``; build Azure's STOW response.
+
+    ``base_url`` is that of the request, with its ``/partitions/{name}`` segment when it has one.
+    """
     if not paths:
         return Response(status_code=204)
     succeeded: list[dict[str, Any]] = []
@@ -238,7 +241,7 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
             continue
         s = result.staged
         try:
-            store.add(s)
+            store.add(s, partition)
         except DuplicateInstance:
             failed.append(_failure_item(Failure(SOP_INSTANCE_ALREADY_EXISTS, s.sop_class_uid, s.sop_uid)))
             continue
@@ -286,16 +289,21 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
 _CONSUMES = ("application/dicom", "multipart/related")
 
 
-def check_filters(request: Request) -> None:
-    """StoreController's filters, which run before the role check in the handler.
+def check_consumes(request: Request) -> None:
+    """StoreController's resource filter, the first of its filters (before the data-partition one).
 
-    ``[Consumes("application/dicom", "multipart/related")]`` (a resource filter) answers any other
-    Content-Type with 415 and an empty body; a request without one goes on. Then the
-    AcceptContentFilter (an action filter): 406 unless Accept matches application/dicom+json.
+    ``[Consumes("application/dicom", "multipart/related")]`` answers any other Content-Type with 415
+    and an empty body; a request without one goes on.
     """
     header = request.headers.get("content-type")
     if header is not None and header.split(";", 1)[0].strip().lower() not in _CONSUMES:
         raise DicomError(415)
+
+
+def check_accept(request: Request) -> None:
+    """StoreController's AcceptContentFilter, an action filter that runs before the role check in the
+    handler (and after the controller's data-partition filter): 406 unless Accept matches
+    application/dicom+json."""
     if not accepts_dicom_json(request.headers.get("accept")):
         raise not_acceptable()
 
@@ -322,7 +330,8 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
         else:
             raise unsupported(header or "")
         return await anyio.to_thread.run_sync(
-            store_parts, store, paths, request.state.api_version, study_uid, request.state.base_url)
+            store_parts, store, paths, request.state.api_version, study_uid, request.state.base_url,
+            request.state.partition)
     except OSError as exc:
         if is_disk_full(exc):
             raise storage_full() from None

@@ -22,6 +22,10 @@ READER_ROLE = "DICOM Data Reader"
 ROLES = {"owner": OWNER_ROLE, "reader": READER_ROLE}
 SECRET_FILE = "token-secret"
 ALGORITHM = "HS256"
+PARTITION_CLAIM = "emulator_partition"
+"""The emulator's own claim (not Azure's): a token carrying it may use that one data partition only.
+Azure's roles grant a token every partition; the classroom tokens carry this claim, so that one
+learner's requests never reach another learner's partition."""
 CLAIM_SHAPES = ("entra", "minimal")
 """``entra``: the claims Microsoft Entra ID puts in a DICOM-service token (the default);
 ``minimal``: only what the emulator checks (``aud``, ``iat``, ``exp``, ``roles``)."""
@@ -74,8 +78,12 @@ def entra_claims(secret: bytes, role: str, now: int, expires_on: int) -> dict[st
 
 
 def make_token(data_dir: Path, role: str = "owner", expires_in: int = 3600,
-               shape: str = "entra") -> tuple[str, int]:
-    """A JWT the emulator using ``data_dir`` accepts: (token, expiry as Unix seconds)."""
+               shape: str = "entra", partition: str | None = None) -> tuple[str, int]:
+    """A JWT the emulator using ``data_dir`` accepts: (token, expiry as Unix seconds).
+
+    ``partition``: restrict the token to that data partition (``PARTITION_CLAIM``, the emulator's
+    restriction: Azure has none).
+    """
     if role not in ROLES:
         raise ValueError(f"role must be one of {sorted(ROLES)}, not {role!r}")
     if shape not in CLAIM_SHAPES:
@@ -87,4 +95,6 @@ def make_token(data_dir: Path, role: str = "owner", expires_in: int = 3600,
         claims = entra_claims(secret, role, now, expires_on)
     else:
         claims = {"aud": AUDIENCE, "iat": now, "exp": expires_on, "roles": [ROLES[role]]}
+    if partition is not None:
+        claims[PARTITION_CLAIM] = partition
     return jwt.encode(claims, secret, algorithm=ALGORITHM), expires_on

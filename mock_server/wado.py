@@ -15,7 +15,7 @@ from .accept import accepts_dicom_json
 from .errors import DicomError, not_acceptable, not_found
 from .negotiation import ORIGINAL, negotiate
 from .responses import DICOM_JSON_UTF8, iter_open, multipart_response
-from .storage import InstanceRecord, Store
+from .storage import DEFAULT_PARTITION, InstanceRecord, Store
 from .transcode import check_transcodable, serving, transcode_file
 
 _OPEN_AHEAD = 256  # files opened before the status goes out; the rest as the answer streams
@@ -32,10 +32,10 @@ def level_of(series_uid: str | None, sop_uid: str | None) -> str:
 
 
 def find_instances(store: Store, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None,
-                   with_metadata: bool = False) -> list[InstanceRecord]:
-    """The stored instances under a study/series/instance, oldest first; 404 when there are none."""
+                   with_metadata: bool = False, partition: str = DEFAULT_PARTITION) -> list[InstanceRecord]:
+    """The stored instances of ``partition`` under a study/series/instance, oldest first; 404 when there are none."""
     with store.snapshot() as snap:
-        rows = snap.instances(study_uid, series_uid, sop_uid, with_metadata=with_metadata)
+        rows = snap.instances(study_uid, series_uid, sop_uid, with_metadata=with_metadata, partition=partition)
     if not rows:
         raise not_found(NOT_FOUND[level_of(series_uid, sop_uid)])
     return rows
@@ -90,7 +90,8 @@ async def retrieve(request: Request, study_uid: str, series_uid: str | None = No
     level = level_of(series_uid, sop_uid)
     choice = negotiate(request.headers.get("accept"), level)
     store: Store = request.app.state.store
-    rows = await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid))
+    rows = await anyio.to_thread.run_sync(
+        lambda: find_instances(store, study_uid, series_uid, sop_uid, partition=request.state.partition))
     if choice.transfer_syntax != ORIGINAL and len(rows) > 1:
         # DicomCoreResource.RetrieveServiceMultiInstanceTranscodingNotSupported
         raise DicomError(406, f"Accept transfer syntax '{choice.transfer_syntax}' is not supported when "
@@ -124,7 +125,8 @@ async def metadata(request: Request, study_uid: str, series_uid: str | None = No
         raise not_acceptable()
     store: Store = request.app.state.store
     rows = await anyio.to_thread.run_sync(
-        lambda: find_instances(store, study_uid, series_uid, sop_uid, with_metadata=True))
+        lambda: find_instances(store, study_uid, series_uid, sop_uid, with_metadata=True,
+                               partition=request.state.partition))
     if sop_uid:
         etag = str(rows[0].watermark)
     else:
