@@ -11,6 +11,9 @@ PINS := pyproject.toml requirements.lock
 STAMP_LAB := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_DOCS := $(VENV)/.installed-docs
+STAMP_CHECK := $(VENV)/.installed-check
+# What `make check` lints and type-checks.
+CHECKED := mock_server helpers tools data tests benchmarks conftest.py
 # JupyterLab settings for this project only: inside .venv, never in the user's ~/.jupyter.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/dicomweb-tutorial.json
 # Where `make student-notebooks` and `make lab-student` keep the student copies.
@@ -18,10 +21,10 @@ STUDENT_NOTEBOOKS ?= build/student-notebooks
 # The first lesson (the lowest-numbered notebook), which JupyterLab opens on.
 FIRST_LESSON = $(notdir $(firstword $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))))
 
-.PHONY: setup lab lab-student test emulator regenerate clean-emulator-data
+.PHONY: setup lab lab-student test check emulator regenerate clean-emulator-data
 
-# Everything a contributor needs (the runtime, test and docs packages).
-setup: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
+# Everything a contributor needs (the runtime, test, docs and check packages).
+setup: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS) $(STAMP_CHECK)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +40,10 @@ $(STAMP_TEST): $(PINS) | $(BIN)/python
 
 $(STAMP_DOCS): $(PINS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[docs]'
+	touch $@
+
+$(STAMP_CHECK): $(PINS) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[check]'
 	touch $@
 
 # No "Jupyter news" question and no update check (binder/postBuild installs the same file on Binder).
@@ -64,9 +71,15 @@ lab-student: $(STAMP_LAB) $(LAB_SETTINGS)
 
 # As root, the browser tests' Chromium is installed from Debian's packages when missing (Orthanc is
 # installed by its test fixture the same way); without root those tests say what to install.
-test: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
+test: check $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
 	@if [ "$$(id -u)" -eq 0 ]; then bash tests/docs/install_chromium.sh; fi
 	$(BIN)/python -m pytest
+
+# Lint (ruff) and type-check (mypy) the code; `make test` runs it first. Settings: pyproject.toml.
+.PHONY: check
+check: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS) $(STAMP_CHECK)
+	$(BIN)/ruff check $(CHECKED)
+	$(BIN)/mypy $(CHECKED)
 
 emulator: $(STAMP_LAB)
 	$(BIN)/python -m mock_server

@@ -134,7 +134,8 @@ def _wait_for_saved_run(page, path: Path, code_cells: int, timeout: float = 60) 
         if len(code) == code_cells and all(cell.execution_count is not None for cell in code):
             return nb
         if time.monotonic() > deadline:
-            state = "unreadable" if nb is None else f"{sum(c.execution_count is not None for c in code)} of {code_cells} code cells run"
+            run = 0 if nb is None else sum(c.execution_count is not None for c in code)
+            state = "unreadable" if nb is None else f"{run} of {code_cells} code cells run"
             raise AssertionError(f"{path.name} was not saved with its outputs ({state})")
         time.sleep(0.25)
 
