@@ -12,6 +12,9 @@ STAMP_LAB := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_DOCS := $(VENV)/.installed-docs
 STAMP_CHECK := $(VENV)/.installed-check
+# Strict nbval on the notebooks, against the emulator the root conftest.py starts when --nbval is given.
+# Not in pytest's addopts, so that a plain pytest run starts no emulator.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with=tests/notebooks/nbval_sanitize.cfg
 # What `make check` lints and type-checks.
 CHECKED := mock_server helpers tools data tests benchmarks conftest.py
 # JupyterLab settings for this project only: inside .venv, never in the user's ~/.jupyter.
@@ -73,7 +76,7 @@ lab-student: $(STAMP_LAB) $(LAB_SETTINGS)
 # installed by its test fixture the same way); without root those tests say what to install.
 test: check $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
 	@if [ "$$(id -u)" -eq 0 ]; then bash tests/docs/install_chromium.sh; fi
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(NBVAL)
 
 # Lint (ruff) and type-check (mypy) the code; `make test` runs it first. Settings: pyproject.toml.
 .PHONY: check
