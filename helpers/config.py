@@ -97,7 +97,7 @@ def load_config(environ: Mapping[str, str] = os.environ) -> Config:
     else:
         url = _check_url(url)
         parts = urlsplit(url)
-        on_azure = parts.hostname.endswith(AZURE_HOST_SUFFIX)
+        on_azure = (parts.hostname or "").endswith(AZURE_HOST_SUFFIX)  # _check_url: never empty
         if auth is None:
             auth = "azure" if on_azure else "token" if token else "none"
         if auth == "emulator" and parts.hostname in LOOPBACK_HOSTS:

@@ -61,6 +61,7 @@ _ORTHANC_SESSION = "dicomweb_tutorial_orthanc_session"
 if _ORTHANC_SESSION not in sys.modules:
     _spec = importlib.util.spec_from_file_location(
         _ORTHANC_SESSION, Path(__file__).with_name("orthanc") / "orthanc_session.py")
+    assert _spec is not None and _spec.loader is not None, "tests/orthanc/orthanc_session.py is missing"
     sys.modules[_ORTHANC_SESSION] = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(sys.modules[_ORTHANC_SESSION])
 orthanc_session = sys.modules[_ORTHANC_SESSION]

@@ -427,11 +427,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  REST:     {peer.rest_url}")
             return 0
         if args.command == "status":
-            peer = status(args.directory)
-            if peer is None:
+            running = status(args.directory)
+            if running is None:
                 print("not running")
                 return 1
-            print(f"running, PID {peer.pid}, DICOMweb {peer.dicomweb_url}")
+            print(f"running, PID {running.pid}, DICOMweb {running.dicomweb_url}")
             return 0
         print("stopped" if stop(args.directory) else "not running")
         return 0

@@ -10,7 +10,7 @@ import numpy as np
 import requests
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from mock_server.launcher import Emulator
 
@@ -88,9 +88,9 @@ def build_instance(study: str | None = None, series: str | None = None, sop: str
         else:
             setattr(ds, key, value)
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID if "SOPClassUID" in ds else SECONDARY_CAPTURE
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID if "SOPInstanceUID" in ds else new_uid()
-    meta.TransferSyntaxUID = transfer_syntax
+    meta.MediaStorageSOPClassUID = UID(ds.SOPClassUID if "SOPClassUID" in ds else SECONDARY_CAPTURE)
+    meta.MediaStorageSOPInstanceUID = UID(ds.SOPInstanceUID if "SOPInstanceUID" in ds else new_uid())
+    meta.TransferSyntaxUID = UID(transfer_syntax)
     ds.file_meta = meta
     ds.preamble = preamble
     buffer = io.BytesIO()

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import requests
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import UID
 from pydicom.filewriter import write_file_meta_info
 
 from emulator_testlib import DICOM_JSON, PLAIN, build_instance, session_for, stow
@@ -53,7 +54,7 @@ def deflate_bomb(inflated_mib: int) -> bytes:
     out += deflater.flush()
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = inst.sop_class, inst.sop
-    meta.TransferSyntaxUID = DEFLATED
+    meta.TransferSyntaxUID = UID(DEFLATED)
     head = io.BytesIO()
     head.write(b"\0" * 128 + b"DICM")
     write_file_meta_info(head, meta)

@@ -10,6 +10,7 @@ from lesson_files import execute, lesson_paths, read
 
 _spec = importlib.util.spec_from_file_location(
     "student_notebooks", Path(__file__).resolve().parents[2] / "tools" / "student_notebooks.py")
+assert _spec is not None and _spec.loader is not None, "tools/student_notebooks.py is missing"
 student_notebooks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(student_notebooks)
 
