@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from mock_server.launcher import Emulator, start_emulator
+from tests.support.sessions import EmulatorSession
 
 
 def _free_port() -> int:
@@ -32,15 +32,13 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="session")
-def emulator_session(emulator: Emulator) -> Iterator[Callable[..., requests.Session]]:
+def emulator_session(emulator: Emulator) -> Iterator[Callable[..., EmulatorSession]]:
     """``emulator_session(role="owner", version="v2")``: a session with that role's token, whose
     ``.base`` is the emulator's base URL for that version (no trailing slash); closed at the end."""
-    sessions: list[requests.Session] = []
+    sessions: list[EmulatorSession] = []
 
-    def make(role: str = "owner", version: str = "v2") -> requests.Session:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {emulator.token(role)}"
-        session.base = emulator.base_url(version)
+    def make(role: str = "owner", version: str = "v2") -> EmulatorSession:
+        session = EmulatorSession(emulator.base_url(version), emulator.token(role))
         sessions.append(session)
         return session
 
@@ -50,7 +48,7 @@ def emulator_session(emulator: Emulator) -> Iterator[Callable[..., requests.Sess
 
 
 @pytest.fixture(scope="session")
-def emulator_client(emulator_session: Callable[..., requests.Session]) -> requests.Session:
+def emulator_client(emulator_session: Callable[..., EmulatorSession]) -> EmulatorSession:
     """A session with an owner token; ``.base`` is the emulator's v2 base URL (no trailing slash)."""
     return emulator_session()
 

@@ -197,7 +197,8 @@ def start(directory: Path | str, port: int = 0, *, install: bool = True,
         except _PortTaken:
             # Another program took the free port between our probe and Orthanc's bind: try another.
             if attempt == attempts - 1:
-                raise OrthancUnavailable(f"Orthanc could not bind port {chosen}; see {directory / 'orthanc.log'}") from None
+                raise OrthancUnavailable(
+                    f"Orthanc could not bind port {chosen}; see {directory / 'orthanc.log'}") from None
     raise OrthancUnavailable("no free port found for Orthanc")
 
 

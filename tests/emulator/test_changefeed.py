@@ -39,7 +39,7 @@ def make_instance(study: str, series: str, sop: str) -> bytes:
 def stow(client, count: int = 1) -> list[tuple[str, str, str]]:
     """Store ``count`` new instances in one request; return their (study, series, sop) UIDs."""
     study, series = generate_uid(), generate_uid()
-    keys = [(study, series, generate_uid()) for _ in range(count)]
+    keys: list[tuple[str, str, str]] = [(study, series, generate_uid()) for _ in range(count)]
     body, content_type = encode_multipart_related([make_instance(*k) for k in keys])
     response = client.post(f"{client.base}/studies", data=body,
                            headers={"Content-Type": content_type, "Accept": "application/dicom+json"})
