@@ -78,6 +78,13 @@ test: check $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
 	@if [ "$$(id -u)" -eq 0 ]; then bash tests/docs/install_chromium.sh; fi
 	$(BIN)/python -m pytest $(NBVAL)
 
+# The tests that need no browser, no Orthanc and run no lesson in a kernel (markers: pyproject.toml), and
+# no nbval: for a quick check while working; `make test` still runs everything.
+FAST_MARKERS := not browser and not orthanc and not notebook_run
+.PHONY: test-fast
+test-fast: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
+	$(BIN)/python -m pytest -m "$(FAST_MARKERS)"
+
 # Lint (ruff) and type-check (mypy) the code; `make test` runs it first. Settings: pyproject.toml.
 .PHONY: check
 check: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS) $(STAMP_CHECK)

@@ -65,6 +65,18 @@ if _ORTHANC_SESSION not in sys.modules:
 orthanc_session = sys.modules[_ORTHANC_SESSION]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that need Chromium or the Orthanc peer, by the fixtures they use (`make test-fast`
+    deselects them); tests/standard asks for Orthanc through its ``dicomweb_server`` parameter."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        callspec = getattr(item, "callspec", None)
+        if "chromium" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if "orthanc" in fixtures or (callspec is not None and callspec.params.get("dicomweb_server") == "orthanc"):
+            item.add_marker(pytest.mark.orthanc)
+
+
 @pytest.fixture(scope="session")
 def orthanc(tmp_path_factory: pytest.TempPathFactory):
     """The shared Orthanc peer (``.dicomweb_url``, ``.rest_url``); skipped only when Orthanc is

@@ -202,6 +202,7 @@ def test_the_guard_refuses_what_leaves_loopback(tmp_path, short_lived) -> None:
     assert refused[1].endswith("connect to ('192.0.2.1', 443)")
 
 
+@pytest.mark.notebook_run
 @pytest.mark.parametrize("name", LESSONS)
 def test_lesson_runs_with_azure_identity(name, short_lived) -> None:
     before = len(calls(short_lived.az_log))

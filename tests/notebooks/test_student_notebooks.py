@@ -40,6 +40,7 @@ def test_only_solutions_and_outputs_are_removed(written: dict[str, Path], lesson
             assert cell.outputs == [] and cell.execution_count is None
 
 
+@pytest.mark.notebook_run
 @pytest.mark.parametrize("lesson", [path.stem for path in lesson_paths()])
 def test_student_version_runs_top_to_bottom(written: dict[str, Path], lesson: str, kernel_env) -> None:
     # No later cell may depend on a solution: a learner who skips an exercise still gets to the end.
