@@ -14,6 +14,7 @@ from .auth import authenticate, authorize
 from .cors import Cors, CorsPolicy
 from .errors import DicomError, error_response
 from .paths import AspNetPaths
+from .qido_tags import Level
 from .storage import Store
 from .uids import check_uid
 from .versions import SUPPORTED_HEADER, SUPPORTED_VALUE, api_version
@@ -74,7 +75,7 @@ def endpoint(handler: Handler, write: bool = False,
     return wrapped
 
 
-def _qido(level: str) -> Handler:
+def _qido(level: Level) -> Handler:
     async def call(request: Request, study_uid: str | None = None, series_uid: str | None = None) -> Response:
         return await qido.search(request, level=level, study_uid=study_uid, series_uid=series_uid)
 

@@ -31,6 +31,7 @@ from typing import IO, Any
 from .index_values import (
     COLUMN_OF, SERIES_COLUMNS, STUDY_COLUMNS, IndexedValue, first_value, instance_values, match_key, name_words,
 )
+from .qido_tags import FilterKind, Level
 from .schema import SCHEMA, SCHEMA_VERSION
 
 INDEX_FILE = "index.sqlite"
@@ -124,7 +125,7 @@ class Condition:
     """
 
     tag: str
-    kind: str
+    kind: FilterKind
     values: tuple[str, ...] = ()
     low: str | None = None
     high: str | None = None
@@ -240,7 +241,7 @@ class Snapshot:
 
     # --- QIDO-RS -----------------------------------------------------------------------------
 
-    def search(self, level: str, conditions: Sequence[Condition], limit: int, offset: int, *,
+    def search(self, level: Level, conditions: Sequence[Condition], limit: int, offset: int, *,
                with_metadata: bool = False, partition: str = DEFAULT_PARTITION) -> list[SearchHit]:
         """One page of studies, series or instances matching every condition, in Azure's order.
 
@@ -291,7 +292,7 @@ class Snapshot:
                 common.add(word)
         return frozenset(common)
 
-    def _hits(self, level: str, keys: list[int], with_metadata: bool) -> list[SearchHit]:
+    def _hits(self, level: Level, keys: list[int], with_metadata: bool) -> list[SearchHit]:
         if not keys:
             return []
         marks = ",".join("?" * len(keys))

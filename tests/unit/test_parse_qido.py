@@ -6,6 +6,7 @@ import pytest
 
 from mock_server.errors import DicomError
 from mock_server.qido_parse import DEFAULT_LIMIT, Filter, Query, check_bound_options, parse_query, resource_for
+from mock_server.qido_tags import Level
 
 PATIENT_NAME, PATIENT_ID, STUDY_DATE, MODALITIES_IN_STUDY = "00100010", "00100020", "00080020", "00080061"
 MODALITY, STUDY_UID, SERIES_UID, SOP_UID = "00080060", "0020000D", "0020000E", "00080018"
@@ -19,7 +20,7 @@ MODALITY, STUDY_UID, SERIES_UID, SOP_UID = "00080060", "0020000D", "0020000E", "
     ("instance", "1.2", None, "StudyInstances"),
     ("instance", "1.2", "3.4", "StudySeriesInstances"),
 ])
-def test_resource_for(level: str, study: str | None, series: str | None, resource: str) -> None:
+def test_resource_for(level: Level, study: str | None, series: str | None, resource: str) -> None:
     assert resource_for(level, study, series) == resource
 
 
@@ -62,7 +63,7 @@ def test_resource_for(level: str, study: str | None, series: str | None, resourc
                                                 Filter(STUDY_UID, "study", "exact", "1.2"),
                                                 Filter(SERIES_UID, "series", "exact", "3.4")])),
 ])
-def test_parse_query(items: list[tuple[str, str]], level: str, study: str | None, series: str | None,
+def test_parse_query(items: list[tuple[str, str]], level: Level, study: str | None, series: str | None,
                      query: Query) -> None:
     assert parse_query(items, level, study, series) == query
 
@@ -119,7 +120,7 @@ NOT_QUERYABLE = ("Invalid query: AttributeId {} is not queryable.  If the parame
     ([("fuzzymatching", "yes")], "study", None,
      "The query parameter 'FuzzyMatching' is invalid. The value 'yes' is not valid for FuzzyMatching."),
 ])
-def test_bad_query_is_400_naming_the_parameter(items: list[tuple[str, str]], level: str, study: str | None,
+def test_bad_query_is_400_naming_the_parameter(items: list[tuple[str, str]], level: Level, study: str | None,
                                                message: str) -> None:
     with pytest.raises(DicomError) as raised:
         parse_query(items, level, study, None)
