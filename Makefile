@@ -78,12 +78,13 @@ test: check $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
 	@if [ "$$(id -u)" -eq 0 ]; then bash tests/docs/install_chromium.sh; fi
 	$(BIN)/python -m pytest $(NBVAL)
 
-# The tests that need no browser, no Orthanc and run no lesson in a kernel (markers: pyproject.toml), and
-# no nbval: for a quick check while working; `make test` still runs everything.
-FAST_MARKERS := not browser and not orthanc and not notebook_run
+# The tests that need no browser, no Orthanc, no docs site build or OHIF (tests/docs), no JupyterLab and
+# run no lesson in a kernel (markers: pyproject.toml), and no nbval: a quick check while working;
+# `make test` still runs everything.
+FAST_MARKERS := not browser and not orthanc and not notebook_run and not jupyterlab
 .PHONY: test-fast
-test-fast: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
-	$(BIN)/python -m pytest -m "$(FAST_MARKERS)"
+test-fast: $(STAMP_LAB) $(STAMP_TEST)
+	$(BIN)/python -m pytest -m "$(FAST_MARKERS)" --ignore=tests/docs
 
 # Lint (ruff) and type-check (mypy) the code; `make test` runs it first. Settings: pyproject.toml.
 .PHONY: check
