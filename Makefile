@@ -11,6 +11,12 @@ PINS := pyproject.toml requirements.lock
 STAMP_LAB := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_DOCS := $(VENV)/.installed-docs
+STAMP_CHECK := $(VENV)/.installed-check
+# Strict nbval on the notebooks, against the emulator the root conftest.py starts when --nbval is given.
+# Not in pytest's addopts, so that a plain pytest run starts no emulator.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with=tests/notebooks/nbval_sanitize.cfg
+# What `make check` lints and type-checks.
+CHECKED := mock_server helpers tools data tests benchmarks conftest.py
 # JupyterLab settings for this project only: inside .venv, never in the user's ~/.jupyter.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/dicomweb-tutorial.json
 # Where `make student-notebooks` and `make lab-student` keep the student copies.
@@ -18,10 +24,10 @@ STUDENT_NOTEBOOKS ?= build/student-notebooks
 # The first lesson (the lowest-numbered notebook), which JupyterLab opens on.
 FIRST_LESSON = $(notdir $(firstword $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))))
 
-.PHONY: setup lab lab-student test emulator classroom regenerate clean-emulator-data
+.PHONY: setup lab lab-student test check emulator classroom regenerate clean-emulator-data
 
-# Everything a contributor needs (the runtime, test and docs packages).
-setup: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
+# Everything a contributor needs (the runtime, test, docs and check packages).
+setup: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS) $(STAMP_CHECK)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +43,10 @@ $(STAMP_TEST): $(PINS) | $(BIN)/python
 
 $(STAMP_DOCS): $(PINS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[docs]'
+	touch $@
+
+$(STAMP_CHECK): $(PINS) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[check]'
 	touch $@
 
 # No "Jupyter news" question and no update check (binder/postBuild installs the same file on Binder).
@@ -64,9 +74,23 @@ lab-student: $(STAMP_LAB) $(LAB_SETTINGS)
 
 # As root, the browser tests' Chromium is installed from Debian's packages when missing (Orthanc is
 # installed by its test fixture the same way); without root those tests say what to install.
-test: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
+test: check $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
 	@if [ "$$(id -u)" -eq 0 ]; then bash tests/docs/install_chromium.sh; fi
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(NBVAL)
+
+# The tests that need no browser, no Orthanc, no docs site build or OHIF (tests/docs), no JupyterLab and
+# run no lesson in a kernel (markers: pyproject.toml), and no nbval: a quick check while working;
+# `make test` still runs everything.
+FAST_MARKERS := not browser and not orthanc and not notebook_run and not jupyterlab
+.PHONY: test-fast
+test-fast: $(STAMP_LAB) $(STAMP_TEST)
+	$(BIN)/python -m pytest -m "$(FAST_MARKERS)" --ignore=tests/docs
+
+# Lint (ruff) and type-check (mypy) the code; `make test` runs it first. Settings: pyproject.toml.
+.PHONY: check
+check: $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS) $(STAMP_CHECK)
+	$(BIN)/ruff check $(CHECKED)
+	$(BIN)/mypy $(CHECKED)
 
 emulator: $(STAMP_LAB)
 	$(BIN)/python -m mock_server

@@ -143,7 +143,8 @@ def main() -> None:
         print(f"server RSS idle:            {idle / 1024:7.1f} MiB")
         print(f"STOW  {mib:6.0f} MiB: {stow_seconds:6.1f} s  {mib / stow_seconds:6.1f} MiB/s  "
               f"peak RSS {stow_peak / 1024:6.1f} MiB")
-        print(f"WADO  {received / 2**20:6.0f} MiB: {wado_seconds:6.1f} s  {received / 2**20 / wado_seconds:6.1f} MiB/s  "
+        print(f"WADO  {received / 2**20:6.0f} MiB: {wado_seconds:6.1f} s  "
+              f"{received / 2**20 / wado_seconds:6.1f} MiB/s  "
               f"peak RSS {wado_peak / 1024:6.1f} MiB")
         print(f"frames {args.frames} x {ROWS * COLUMNS * 2 / 2**20:.1f} MiB: {frames_seconds:5.2f} s  "
               f"peak RSS {frames_peak / 1024:6.1f} MiB")

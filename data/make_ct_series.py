@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 SLICES, ROWS, COLUMNS = 64, 256, 256
 PIXEL_SPACING = 1.5  # mm: a 384 mm field of view
@@ -82,9 +82,9 @@ def build_dataset(index: int, hu: np.ndarray) -> Dataset:
     """Slice ``index`` of the volume as a CT Image Storage dataset."""
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = CTImageStorage
-    meta.MediaStorageSOPInstanceUID = sop_instance_uid(index)
+    meta.MediaStorageSOPInstanceUID = UID(sop_instance_uid(index))
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
     meta.ImplementationVersionName = "DICOMWEB-TUT 1"
 
     ds = Dataset()

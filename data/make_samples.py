@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage
+from pydicom.uid import UID, ExplicitVRLittleEndian, SecondaryCaptureImageStorage
 
 ROWS, COLUMNS = 979, 985
 GREY = (195, 195, 195)
@@ -43,7 +43,8 @@ Image = np.ndarray  # (ROWS, COLUMNS, 3) uint8, RGB
 
 def _grid() -> tuple[np.ndarray, np.ndarray]:
     """Row and column index of every pixel."""
-    return np.mgrid[0:ROWS, 0:COLUMNS]
+    rows, columns = np.mgrid[0:ROWS, 0:COLUMNS]
+    return rows, columns
 
 
 def draw_circle() -> np.ndarray:
@@ -116,9 +117,9 @@ def build_dataset(sample: Sample) -> Dataset:
     meta = FileMetaDataset()
     meta.FileMetaInformationVersion = b"\x00\x01"
     meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = sample.sop_uid
+    meta.MediaStorageSOPInstanceUID = UID(sample.sop_uid)
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
     meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
 
     ds = Dataset()

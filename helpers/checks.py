@@ -104,8 +104,8 @@ def expect(response: requests.Response, status: int | Collection[int] = 200, *,
     """Check an answer and print one line saying what came back.
 
     ``status`` is one code or several; ``content_type`` is the media type the response must have,
-    with at least the parameters given (case-insensitive, in any order); ``parts`` is the number of multipart parts, ``part_type`` the media type each part must have;
-    ``count`` the length of a JSON
+    with at least the parameters given (case-insensitive, in any order); ``parts`` is the number of
+    multipart parts, ``part_type`` the media type each part must have; ``count`` the length of a JSON
     array answer; ``of`` names its items (e.g. "instances") and prints how many came back, when
     ``count`` is not given; ``empty`` says the body must be empty.
     ``hint`` replaces the usual advice printed when the check fails; ``quiet`` prints nothing when

@@ -33,7 +33,7 @@ class LiteralQuerySession(requests.Session):
     """
 
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
-        parts = urlsplit(request.url)
+        parts = urlsplit(request.url or "")  # a prepared request always has its URL; typed Optional
         if parts.query:
             query = _ESCAPED_LITERALS.sub(lambda match: _LITERALS[match[1].upper()], parts.query)
             request.url = urlunsplit(parts._replace(query=query))

@@ -131,7 +131,7 @@ def load_config(environ: Mapping[str, str] = os.environ) -> Config:
     else:
         url = _check_url(url)
         parts = urlsplit(url)
-        on_azure = parts.hostname.endswith(AZURE_HOST_SUFFIX)
+        on_azure = (parts.hostname or "").endswith(AZURE_HOST_SUFFIX)  # _check_url: never empty
         if auth is None:
             auth = "azure" if on_azure else "token" if token else "none"
         on_azure = on_azure or bool(_PARTITION_URL.match(url))  # Azure's API, wherever it runs

@@ -59,7 +59,7 @@ def show_request(request: requests.Response | requests.PreparedRequest) -> None:
     """Print method, path, headers and a summary of the body of a request (or a response's request)."""
     if isinstance(request, requests.Response):
         request = request.request
-    print(f"{request.method} {_relative(request.url)}")
+    print(f"{request.method} {_relative(request.url or '')}")
     for name in sorted(request.headers, key=str.lower):
         if name.lower() in NOISE_HEADERS:
             continue

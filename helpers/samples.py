@@ -59,6 +59,8 @@ def ct_series(directory: Path = CT_SERIES_DIR) -> list[Path]:
     import importlib.util  # the generator is a script in data/, not part of this package
 
     spec = importlib.util.spec_from_file_location("make_ct_series", DATA_DIR / "make_ct_series.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {DATA_DIR / 'make_ct_series.py'}")
     generator = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generator)
     return generator.write_series(directory)

@@ -22,7 +22,9 @@ class MediaRange:
 
 def split_outside_quotes(text: str, sep: str) -> list[str]:
     """``text`` split at each ``sep`` that is not between double quotes (the quotes are kept)."""
-    parts, current, quoted = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted
@@ -70,4 +72,4 @@ def accepts_dicom_json(header: str | None) -> bool:
     No Accept header, an empty or unparseable one, or one that names only other types fails (406).
     """
     ranges = parse_accept(header)
-    return bool(ranges) and any(r.media_type in _JSON_MATCHES for r in ranges)
+    return ranges is not None and any(r.media_type in _JSON_MATCHES for r in ranges)

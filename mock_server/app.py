@@ -14,6 +14,7 @@ from .auth import authenticate, authorize
 from .cors import Cors, CorsPolicy
 from .errors import DicomError, error_response
 from .paths import AspNetPaths
+from .qido_tags import Level
 from .storage import Store
 from .transcode import MAX_TRANSCODE_BYTES
 from .uids import check_uid
@@ -90,7 +91,7 @@ def endpoint(handler: Handler, write: bool = False,
     return wrapped
 
 
-def _qido(level: str) -> Handler:
+def _qido(level: Level) -> Handler:
     async def call(request: Request, study_uid: str | None = None, series_uid: str | None = None) -> Response:
         return await qido.search(request, level=level, study_uid=study_uid, series_uid=series_uid)
 
@@ -154,6 +155,7 @@ def routes() -> list[Route]:
     ]
     for route in table:
         # Starlette answers HEAD on GET routes; ASP.NET Core's [HttpGet] does not (405).
+        assert route.methods is not None  # every route of the table names its methods
         route.methods.discard("HEAD")
     return table
 

@@ -18,7 +18,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.filereader import _read_file_meta_info, read_preamble
-from pydicom.tag import Tag
+from pydicom.tag import BaseTag, Tag
 
 from .dicom_json import dataset_json
 from .responses import compact_json
@@ -169,7 +169,7 @@ _CHECKED_VRS = frozenset({"DA", "CS", "SH", "LO", "PN"})
 _INDEXED_TAGS = frozenset(Tag(k) for k in _INDEXED)
 
 
-def _other_element_warnings(ds: Dataset, dropped: set) -> list[str]:
+def _other_element_warnings(ds: Dataset, dropped: set[BaseTag]) -> list[str]:
     """v2's GenerateValidationWarnings for the other top-level elements: fo-dicom's validation of
     each, a warning and the element dropped when it fails. The emulator checks the VRs it knows
     (DA, CS, SH, LO, PN); sequence items are not looked into."""
@@ -187,7 +187,9 @@ def _other_element_warnings(ds: Dataset, dropped: set) -> list[str]:
             if vr not in _CHECKED_VRS:
                 continue
         text = _raw_text(ds, tag)
-        problem = _value_problem(vr, text) if text else None
+        if not text:
+            continue
+        problem = _value_problem(vr, text)
         if problem:
             # fo-dicom's GetString drops the trailing padding before validating and quoting the value.
             comments.append(f'DICOM100: {_tag_text(tag)} - Content "{text.rstrip(" ")}" does not validate VR '
@@ -305,11 +307,11 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
         return Failure(VALIDATION_FAILURE, sop_class, sop_uid, [comment], multi_valued=multi)
 
     for keyword, value in uids.items():
-        tag = _tag_text(Tag(keyword))
+        uid_tag = _tag_text(Tag(keyword))
         if not value:
-            return fail(f"DICOM100: {tag} - The required tag '{tag}' is missing.")
+            return fail(f"DICOM100: {uid_tag} - The required tag '{uid_tag}' is missing.")
         if not is_valid_uid(value):
-            return fail(f"DICOM100: {tag} - Dicom element '{keyword}' failed validation for VR 'UI': "
+            return fail(f"DICOM100: {uid_tag} - Dicom element '{keyword}' failed validation for VR 'UI': "
                         f"DICOM UID is invalid.")
     patient_id = _raw_text(ds, "PatientID")
     pid_tag = _tag_text(Tag("PatientID"))
@@ -326,7 +328,7 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
                     "match the specified StudyInstanceUid.")
 
     comments: list[str] = []
-    dropped = set()
+    dropped: set[BaseTag] = set()
     if api_version >= 2 and not patient_id.strip():
         # ValidateStringItemWithLeniency: a blank PatientID is a warning in v2, and it is dropped.
         comments.append(missing_pid)
@@ -366,10 +368,10 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
         comments = []  # v1 reports no attribute warnings
 
     # Azure ignores the preamble and stores zeros in its place.
-    with path.open("r+b") as f:
-        f.write(b"\0" * 128)
-        f.flush()
-        os.fsync(f.fileno())
+    with path.open("r+b") as stored:
+        stored.write(b"\0" * 128)
+        stored.flush()
+        os.fsync(stored.fileno())
 
     staged = StagedInstance(
         study_uid=uids["StudyInstanceUID"], series_uid=uids["SeriesInstanceUID"], sop_uid=uids["SOPInstanceUID"],

@@ -93,13 +93,15 @@ class FrameSource:
             if bits % 8:
                 raise DicomError(406, f"Frames with BitsAllocated {bits} are not supported by the emulator.")
             self.frame_size = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits // 8
-        self._raw = (not self.encapsulated and isinstance(self.elem, RawDataElement) and self.elem.value is None
-                     and not self.deflated)
+        # The still-unread Pixel Data element, whose frames are read from the file at its offset.
+        self._raw: RawDataElement | None = (
+            self.elem if (not self.encapsulated and isinstance(self.elem, RawDataElement) and self.elem.value is None
+                          and not self.deflated) else None)
         self._frames: list[bytes] | None = None
         self._value: bytes | None = None
         if self.encapsulated:
             self._frames = list(generate_frames(ds.PixelData, number_of_frames=self.count))
-        elif not self._raw:
+        elif self._raw is None:
             self._value = ds.PixelData
         self._ds = ds
 
@@ -120,7 +122,7 @@ class FrameSource:
                 raise DicomError(404, FRAME_NOT_FOUND)
             return
         end = frame * self.frame_size
-        length = self.elem.length if self._raw else len(self._value or b"")
+        length = self._raw.length if self._raw is not None else len(self._value or b"")
         if end > length:
             raise DicomError(404, FRAME_NOT_FOUND)
 
@@ -129,9 +131,9 @@ class FrameSource:
         if self._frames is not None:
             return [self._frames[frame - 1]]
         start = (frame - 1) * self.frame_size
-        if self._raw:
-            return _file_range(self._file, self.elem.value_tell + start, self.frame_size)
-        return [self._value[start:start + self.frame_size]]
+        if self._raw is not None:
+            return _file_range(self._file, self._raw.value_tell + start, self.frame_size)
+        return [(self._value or b"")[start:start + self.frame_size]]
 
 
 class TranscodedFrames:

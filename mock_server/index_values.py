@@ -98,7 +98,9 @@ def match_key(column: Column, text: str) -> str | None:
 
 def indexed_element(element: dict | None) -> dict | None:
     """An index column as Azure's index holds it: first value only, nothing when empty."""
-    value = (element or {}).get("Value")
+    if element is None:
+        return None
+    value = element.get("Value")
     if not value or value[0] in (None, "", {}):
         return None
     return {"vr": element["vr"], "Value": [value[0]]}

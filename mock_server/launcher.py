@@ -144,6 +144,7 @@ def start_emulator(data_dir: Path | None = None, port: int = 0, in_memory: bool 
     cwd = Path(__file__).resolve().parent.parent
     reader: threading.Thread | None = None
     output: Callable[[], str]
+    process: subprocess.Popen[str] | subprocess.Popen[bytes]
     if log_path is None:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
                                    cwd=cwd)

@@ -18,7 +18,7 @@ from .errors import not_acceptable
 from .qido_parse import Filter, Query, check_bound_options, parse_query
 from .qido_tags import (
     MODALITIES_IN_STUDY, RESOURCE_TAGS, SERIES_COMPUTED, SERIES_INDEXED, SERIES_INSTANCES, SERIES_UID, SOP_UID,
-    STUDY_COMPUTED, STUDY_INDEXED, STUDY_INSTANCES, STUDY_UID,
+    STUDY_COMPUTED, STUDY_INDEXED, STUDY_INSTANCES, STUDY_UID, Level,
 )
 from .responses import DicomJSONResponse
 from .storage import Condition, SearchHit, SeriesValues, Store, StudyValues
@@ -26,7 +26,7 @@ from .storage import Condition, SearchHit, SeriesValues, Store, StudyValues
 Json = dict[str, dict]
 
 
-async def search(request: Request, level: str, study_uid: str | None, series_uid: str | None) -> Response:
+async def search(request: Request, level: Level, study_uid: str | None, series_uid: str | None) -> Response:
     """Answer a QIDO-RS search at ``level`` ("study", "series" or "instance") under the path UIDs."""
     # Several Accept headers count as one comma-separated list, as in ASP.NET.
     accept = ", ".join(request.headers.getlist("accept")) or None

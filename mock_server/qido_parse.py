@@ -15,8 +15,8 @@ from pydicom.datadict import keyword_for_tag
 from .binding import LONG_MAX, bind_boolean, bind_integer
 from .errors import bad_request
 from .qido_tags import (
-    FILTER_LEVEL, MODALITIES_IN_STUDY, RESOURCE_FILTER_LEVELS, RESOURCE_LEVEL, SERIES_UID, STUDY_UID,
-    parse_attribute_id, vr_of,
+    FILTER_LEVEL, MODALITIES_IN_STUDY, RESOURCE_FILTER_LEVELS, RESOURCE_LEVEL, SERIES_UID, STUDY_UID, FilterKind,
+    Level, parse_attribute_id, vr_of,
 )
 
 MAX_LIMIT = 200
@@ -29,8 +29,8 @@ class Filter:
     """One matching condition: ``kind`` is ``exact``, ``fuzzy``, ``date``, ``modality``."""
 
     tag: str
-    level: str
-    kind: str
+    level: Level
+    kind: FilterKind
     value: str = ""
     low: date | None = None
     high: date | None = None
@@ -39,7 +39,7 @@ class Filter:
 @dataclass
 class Query:
     resource: str
-    level: str
+    level: Level
     filters: list[Filter] = field(default_factory=list)
     include_all: bool = False
     include_tags: list[str] = field(default_factory=list)
@@ -48,7 +48,7 @@ class Query:
     offset: int = 0
 
 
-def resource_for(level: str, study_uid: str | None, series_uid: str | None) -> str:
+def resource_for(level: Level, study_uid: str | None, series_uid: str | None) -> str:
     """Azure's QueryResource for a level and the UIDs in the path."""
     if level == "study":
         return "AllStudies"
@@ -162,7 +162,7 @@ def check_bound_options(items: list[tuple[str, str]]) -> None:
             _bind(key, firsts[key])
 
 
-def parse_query(items: list[tuple[str, str]], level: str, study_uid: str | None,
+def parse_query(items: list[tuple[str, str]], level: Level, study_uid: str | None,
                 series_uid: str | None) -> Query:
     """The Query for the query-string items of a request to a QIDO-RS resource."""
     resource = resource_for(level, study_uid, series_uid)

@@ -6,6 +6,7 @@ QueryResponseBuilder (v1 and v2 defaults, the "all" sets) and the columns of its
 """
 
 import re
+from typing import Literal
 
 from pydicom.datadict import dictionary_VR, get_entry, tag_for_keyword
 
@@ -58,6 +59,10 @@ MODALITIES_IN_STUDY = tag_of("ModalitiesInStudy")
 STUDY_INSTANCES = tag_of("NumberOfStudyRelatedInstances")
 SERIES_INSTANCES = tag_of("NumberOfSeriesRelatedInstances")
 
+# The three levels of the index (and of QIDO-RS resources), and how a filter matches (qido_parse.Filter).
+Level = Literal["study", "series", "instance"]
+FilterKind = Literal["exact", "fuzzy", "date", "modality"]
+
 # Searchable core attributes by the level of the index table that holds them.
 STUDY_FILTERS = _tags(
     "StudyDate", "StudyInstanceUID", "StudyDescription", "AccessionNumber", "PatientID",
@@ -67,7 +72,7 @@ SERIES_FILTERS = _tags(
     "SeriesInstanceUID", "Modality", "PerformedProcedureStepStartDate", "ManufacturerModelName",
 )
 INSTANCE_FILTERS = _tags("SOPInstanceUID")
-FILTER_LEVEL = {
+FILTER_LEVEL: dict[str, Level] = {
     **{t: "study" for t in STUDY_FILTERS},
     **{t: "series" for t in SERIES_FILTERS},
     **{t: "instance" for t in INSTANCE_FILTERS},
@@ -79,7 +84,7 @@ STUDY_SERIES, STUDY_INSTANCES_RESOURCE, STUDY_SERIES_INSTANCES = (
     "StudySeries", "StudyInstances", "StudySeriesInstances")
 
 # Which filter levels each resource accepts.
-RESOURCE_FILTER_LEVELS = {
+RESOURCE_FILTER_LEVELS: dict[str, set[Level]] = {
     ALL_STUDIES: {"study"},
     ALL_SERIES: {"study", "series"},
     ALL_INSTANCES: {"study", "series", "instance"},
@@ -89,7 +94,7 @@ RESOURCE_FILTER_LEVELS = {
 }
 
 # The information-entity level a resource returns.
-RESOURCE_LEVEL = {
+RESOURCE_LEVEL: dict[str, Level] = {
     ALL_STUDIES: "study",
     ALL_SERIES: "series", STUDY_SERIES: "series",
     ALL_INSTANCES: "instance", STUDY_INSTANCES_RESOURCE: "instance", STUDY_SERIES_INSTANCES: "instance",

@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS series (
     UNIQUE (study_key, series_uid)
 );
 CREATE INDEX IF NOT EXISTS series_uid ON series (partition, series_uid);
-{_indexes("series", _SERIES_FIELDS)}CREATE INDEX IF NOT EXISTS series_study_modality ON series (study_key, modality_key);
+{_indexes("series", _SERIES_FIELDS)}
+CREATE INDEX IF NOT EXISTS series_study_modality ON series (study_key, modality_key);
 
 -- Words of the person names (accent- and case-folded), for fuzzy matching by word prefix.
 CREATE TABLE IF NOT EXISTS name_words (

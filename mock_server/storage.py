@@ -31,6 +31,7 @@ from typing import IO, Any
 from .index_values import (
     COLUMN_OF, SERIES_COLUMNS, STUDY_COLUMNS, IndexedValue, first_value, instance_values, match_key, name_words,
 )
+from .qido_tags import FilterKind, Level
 from .schema import SCHEMA, SCHEMA_VERSION
 
 INDEX_FILE = "index.sqlite"
@@ -124,7 +125,7 @@ class Condition:
     """
 
     tag: str
-    kind: str
+    kind: FilterKind
     values: tuple[str, ...] = ()
     low: str | None = None
     high: str | None = None
@@ -249,7 +250,7 @@ class Snapshot:
 
     # --- QIDO-RS -----------------------------------------------------------------------------
 
-    def search(self, level: str, conditions: Sequence[Condition], limit: int, offset: int, *,
+    def search(self, level: Level, conditions: Sequence[Condition], limit: int, offset: int, *,
                with_metadata: bool = False, partition: str = DEFAULT_PARTITION) -> list[SearchHit]:
         """One page of studies, series or instances matching every condition, in Azure's order.
 
@@ -300,12 +301,14 @@ class Snapshot:
                 common.add(word)
         return frozenset(common)
 
-    def _hits(self, level: str, keys: list[int], with_metadata: bool) -> list[SearchHit]:
+    def _hits(self, level: Level, keys: list[int], with_metadata: bool) -> list[SearchHit]:
         if not keys:
             return []
         marks = ",".join("?" * len(keys))
         sops: dict[int, str] = {}
         metadata: dict[int, str] = {}
+        # (study_key, series_key, watermark): the series and instance keys as far as the level has them.
+        refs: list[tuple[int, int | None, int | None]]
         if level == "study":
             # Azure answers a study's series-level attributes (an includefield=Modality, say) from the
             # series of the instance that stands for the study, its newest (QueryService merges
@@ -315,10 +318,11 @@ class Snapshot:
                 f"FROM instances WHERE study_key IN ({marks}) GROUP BY study_key)", keys).fetchall())
             refs = [(k, newest.get(k), None) for k in keys]
         elif level == "series":
-            refs = [(r[1], r[0], None) for r in self._conn.execute(
-                f"SELECT series_key, study_key FROM series WHERE series_key IN ({marks})", keys)]
             order = {k: n for n, k in enumerate(keys)}
-            refs.sort(key=lambda r: order[r[1]])
+            series_rows = sorted(self._conn.execute(
+                f"SELECT series_key, study_key FROM series WHERE series_key IN ({marks})", keys),
+                key=lambda r: order[r[0]])
+            refs = [(r[1], r[0], None) for r in series_rows]
         else:
             text = "metadata" if with_metadata else "NULL"
             rows = {r[0]: r for r in self._conn.execute(
@@ -333,7 +337,7 @@ class Snapshot:
         for study_key, series_key, watermark in refs:
             meta_text = None
             if with_metadata:
-                if level == "instance":
+                if watermark is not None:  # the instance level
                     meta_text = metadata.get(watermark)
                 else:
                     column, value = ("study_key", study_key) if level == "study" else ("series_key", series_key)
@@ -608,12 +612,12 @@ class Store:
                         os.unlink(entry.path)
             for subdir in (e.path for e in entries if e.is_dir(follow_symlinks=False)):
                 prefix = os.path.basename(subdir) + "/"
-                with os.scandir(subdir) as entries:
-                    stray = [e.path for e in entries if e.is_file(follow_symlinks=False)
+                with os.scandir(subdir) as files:
+                    stray = [e.path for e in files if e.is_file(follow_symlinks=False)
                              and prefix + e.name not in known]
-                for path in stray:
+                for stray_path in stray:
                     with contextlib.suppress(OSError):
-                        os.unlink(path)
+                        os.unlink(stray_path)
 
     def reserve_space(self) -> None:
         """Keep ``RESERVE_BYTES`` allocated (when the disk has them) for DELETE on a full disk."""
@@ -713,7 +717,7 @@ class Store:
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (watermark, partition, study_key, series_key, study_uid, series_uid, sop_uid, sop_class_uid,
              transfer_syntax, file_name, file_size, frame_count, created, metadata))
-        return cur.lastrowid
+        return _inserted_key(cur)
 
     def _insert_row(self, table: str, fixed: dict[str, Any], values: dict[str, IndexedValue]) -> int:
         names = list(fixed)
@@ -723,7 +727,7 @@ class Store:
             args += [value.json, value.key]
         cur = self._writer.execute(
             f"INSERT INTO {table} ({', '.join(names)}) VALUES ({','.join('?' * len(names))})", args)
-        return cur.lastrowid
+        return _inserted_key(cur)
 
     def _update_row(self, table: str, key_column: str, key: int, values: dict[str, IndexedValue]) -> None:
         # AddInstanceV6.sql: the newest instance's value wins, but a missing or empty one keeps the
@@ -884,3 +888,10 @@ class Store:
                     w.execute("ROLLBACK")
                 raise
         return [r["file_name"] for r in rows]
+
+
+def _inserted_key(cur: sqlite3.Cursor) -> int:
+    """The row id an INSERT just assigned (typeshed's ``lastrowid`` is None only before any INSERT)."""
+    if cur.lastrowid is None:
+        raise RuntimeError("INSERT assigned no row id")
+    return cur.lastrowid

@@ -9,7 +9,7 @@ whole request (415) and nothing is stored.
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -23,6 +23,9 @@ from .dicomfile import PROCESSING_FAILURE, SOP_INSTANCE_ALREADY_EXISTS, Failure,
 from .errors import DicomError, bad_request, not_acceptable, storage_full
 from .responses import DicomJSONResponse
 from .storage import DEFAULT_PARTITION, DuplicateInstance, Store, is_disk_full
+
+if TYPE_CHECKING:  # python-multipart defines its callback types for type checkers only
+    from python_multipart.multipart import MultipartCallbacks
 
 DICOM = "application/dicom"
 _FLUSH_BYTES = 1 << 20  # hand the parser about 1 MiB at a time (one thread hop per MiB)
@@ -62,12 +65,12 @@ class _PartSpooler:
         self.store = store
         self.outer_type = outer_type
         self.paths = paths  # the caller's list: it removes the temp files whatever happens
-        self._file = None
+        self._file: IO[bytes] | None = None
         self._headers: dict[str, str] = {}
         self._field = bytearray()
         self._value = bytearray()
 
-    def callbacks(self) -> dict[str, Any]:
+    def callbacks(self) -> "MultipartCallbacks":
         return {
             "on_part_begin": self.on_part_begin, "on_header_field": self.on_header_field,
             "on_header_value": self.on_header_value, "on_header_end": self.on_header_end,
@@ -102,6 +105,8 @@ class _PartSpooler:
         self._file = self.store.open_temp(path)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        # The parser sends a part's data only after its headers, which opened the file or raised.
+        assert self._file is not None, "part data before the part's headers"
         self._file.write(data[start:end])
 
     def on_part_end(self) -> None:

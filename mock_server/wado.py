@@ -41,7 +41,8 @@ def find_instances(store: Store, study_uid: str, series_uid: str | None = None, 
     return rows
 
 
-def open_instances(store: Store, rows: list[InstanceRecord], level: str) -> list[tuple[InstanceRecord, BinaryIO | None]]:
+def open_instances(store: Store, rows: list[InstanceRecord],
+                   level: str) -> list[tuple[InstanceRecord, BinaryIO | None]]:
     """Open the instances' files before the status goes out, so the answer is complete or a clean 404.
 
     An instance deleted since the rows were read is left out (an open file stays readable after its

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from mock_server.launcher import Emulator, start_emulator
+from tests.support.sessions import EmulatorSession
 
 
 def _free_port() -> int:
@@ -32,15 +32,13 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="session")
-def emulator_session(emulator: Emulator) -> Iterator[Callable[..., requests.Session]]:
+def emulator_session(emulator: Emulator) -> Iterator[Callable[..., EmulatorSession]]:
     """``emulator_session(role="owner", version="v2")``: a session with that role's token, whose
     ``.base`` is the emulator's base URL for that version (no trailing slash); closed at the end."""
-    sessions: list[requests.Session] = []
+    sessions: list[EmulatorSession] = []
 
-    def make(role: str = "owner", version: str = "v2") -> requests.Session:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {emulator.token(role)}"
-        session.base = emulator.base_url(version)
+    def make(role: str = "owner", version: str = "v2") -> EmulatorSession:
+        session = EmulatorSession(emulator.base_url(version), emulator.token(role))
         sessions.append(session)
         return session
 
@@ -50,7 +48,7 @@ def emulator_session(emulator: Emulator) -> Iterator[Callable[..., requests.Sess
 
 
 @pytest.fixture(scope="session")
-def emulator_client(emulator_session: Callable[..., requests.Session]) -> requests.Session:
+def emulator_client(emulator_session: Callable[..., EmulatorSession]) -> EmulatorSession:
     """A session with an owner token; ``.base`` is the emulator's v2 base URL (no trailing slash)."""
     return emulator_session()
 
@@ -61,9 +59,22 @@ _ORTHANC_SESSION = "dicomweb_tutorial_orthanc_session"
 if _ORTHANC_SESSION not in sys.modules:
     _spec = importlib.util.spec_from_file_location(
         _ORTHANC_SESSION, Path(__file__).with_name("orthanc") / "orthanc_session.py")
+    assert _spec is not None and _spec.loader is not None, "tests/orthanc/orthanc_session.py is missing"
     sys.modules[_ORTHANC_SESSION] = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(sys.modules[_ORTHANC_SESSION])
 orthanc_session = sys.modules[_ORTHANC_SESSION]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that need Chromium or the Orthanc peer, by the fixtures they use (`make test-fast`
+    deselects them); tests/standard asks for Orthanc through its ``dicomweb_server`` parameter."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        callspec = getattr(item, "callspec", None)
+        if "chromium" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if "orthanc" in fixtures or (callspec is not None and callspec.params.get("dicomweb_server") == "orthanc"):
+            item.add_marker(pytest.mark.orthanc)
 
 
 @pytest.fixture(scope="session")

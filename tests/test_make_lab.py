@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,6 +69,7 @@ def _get(url: str, path: str, **kwargs) -> requests.Response:
     return requests.get(f"{url}{path}", params={"token": TOKEN}, timeout=10, **kwargs)
 
 
+@pytest.mark.jupyterlab
 def test_make_lab_serves_the_notebooks_with_the_emulator_running(tmp_path: Path, free_port) -> None:
     emulator_port = free_port()
     with _make_lab(tmp_path, emulator_port, "lab") as (url, log):
@@ -93,6 +95,7 @@ def test_make_lab_serves_the_notebooks_with_the_emulator_running(tmp_path: Path,
         assert emulator.status_code == 401
 
 
+@pytest.mark.jupyterlab
 def test_make_lab_student_serves_the_student_copies(tmp_path: Path, free_port) -> None:
     student_dir = tmp_path / "student-notebooks"
     emulator_port = free_port()

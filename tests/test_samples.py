@@ -237,7 +237,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 def test_metadata_csv_describes_the_files() -> None:
     rows = _read_csv(DATA / "dicom-metadata.csv")
     assert [row["fname"] for row in rows] == [f"data/{name}.dcm" for name in NAMES]
-    for name, row in zip(NAMES, rows):
+    for name, row in zip(NAMES, rows, strict=True):
         f = PER_FILE[name]
         assert (DATA.parent / row["fname"]).is_file()
         assert row["SOPInstanceUID"] == f["sop"]

@@ -197,7 +197,8 @@ def start(directory: Path | str, port: int = 0, *, install: bool = True,
         except _PortTaken:
             # Another program took the free port between our probe and Orthanc's bind: try another.
             if attempt == attempts - 1:
-                raise OrthancUnavailable(f"Orthanc could not bind port {chosen}; see {directory / 'orthanc.log'}")
+                raise OrthancUnavailable(
+                    f"Orthanc could not bind port {chosen}; see {directory / 'orthanc.log'}") from None
     raise OrthancUnavailable("no free port found for Orthanc")
 
 
@@ -427,11 +428,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  REST:     {peer.rest_url}")
             return 0
         if args.command == "status":
-            peer = status(args.directory)
-            if peer is None:
+            running = status(args.directory)
+            if running is None:
                 print("not running")
                 return 1
-            print(f"running, PID {peer.pid}, DICOMweb {peer.dicomweb_url}")
+            print(f"running, PID {running.pid}, DICOMweb {running.dicomweb_url}")
             return 0
         print("stopped" if stop(args.directory) else "not running")
         return 0

@@ -193,9 +193,10 @@ def token_source(config: Config) -> Callable[[], str | None]:
     if config.auth == "emulator":
         auth = BearerAuth(EmulatorCredential(config.emulator_data_dir, role="reader"))
     else:
-        auth = make_session(config).auth
-    if auth is None:
-        return lambda: None
+        session_auth = make_session(config).auth
+        if not isinstance(session_auth, BearerAuth):  # None: DICOMWEB_AUTH=none, the server takes no token
+            return lambda: None
+        auth = session_auth
     return auth.token
 
 

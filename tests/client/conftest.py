@@ -20,8 +20,9 @@ def _make_response(status: int = 200, body: bytes = b"", headers: dict[str, str]
     response.status_code = status
     response._content = body
     response.headers = CaseInsensitiveDict(headers or {})
-    response.request = request
-    response.url = request.url if request else ""
+    if request is not None:
+        response.request = request
+    response.url = (request.url if request else None) or ""
     return response
 
 

@@ -32,7 +32,9 @@ class FakeClock:
 
 def authorization(auth: BearerAuth) -> str:
     request = requests.Request("GET", "https://dicom.example/v2/studies").prepare()
-    return auth(request).headers["Authorization"]
+    value = auth(request).headers["Authorization"]
+    assert isinstance(value, str)  # requests types header values as str | bytes; BearerAuth sets a str
+    return value
 
 
 def test_first_request_fetches_a_token_for_the_dicom_scope() -> None:

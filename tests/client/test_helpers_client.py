@@ -112,7 +112,7 @@ def test_delete_study_on_orthanc_uses_its_rest_api(fake_server, make_response) -
     client = make_client({"DICOMWEB_URL": ORTHANC, "DICOMWEB_SERVER": "orthanc"})
 
     def orthanc(request: requests.PreparedRequest) -> requests.Response:
-        if request.url.endswith("/tools/lookup"):
+        if (request.url or "").endswith("/tools/lookup"):
             found = [{"ID": "abc", "Path": "/studies/abc", "Type": "Study"}]
             return make_response(200, json.dumps(found).encode(), {"Content-Type": "application/json"})
         return make_response(200, b'{"RemainingAncestor": null}')

@@ -1,4 +1,5 @@
-"""connect() against the local emulator: it starts one in the background, the helpers work with it, and\nanother program on its port is named as such, with the fix."""
+"""connect() against the local emulator: it starts one in the background, the helpers work with it, and
+another program on its port is named as such, with the fix."""
 
 import os
 import signal

@@ -11,10 +11,14 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from .browser import CHROMIUM_ARGS, ChromiumInstallFailed, ChromiumMissing, ensure_chromium
+
+if TYPE_CHECKING:  # imported by the fixture only, once Chromium is there
+    from playwright.sync_api import Browser
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
@@ -70,7 +74,7 @@ def site_url(built_site: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
+def chromium() -> Iterator[Browser]:
     """A headless Debian Chromium driven by Playwright."""
     try:
         executable = ensure_chromium()

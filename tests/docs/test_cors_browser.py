@@ -3,11 +3,12 @@ preflight and an authorized fetch succeed by default, and the browser refuses th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from mock_server.launcher import start_emulator
+from mock_server.launcher import Emulator, start_emulator
 
 from .conftest import serve_directory
 
@@ -46,11 +47,11 @@ def _fetch_from_page(chromium, page_url: str, url: str, token: str) -> dict:
 
 
 @pytest.fixture
-def emulators(tmp_path: Path):
+def emulators(tmp_path: Path) -> Iterator[Callable[..., Emulator]]:
     """``emulators(*args)``: an emulator started with those options; all stopped afterwards."""
-    started = []
+    started: list[Emulator] = []
 
-    def start(*args: str):
+    def start(*args: str) -> Emulator:
         emu = start_emulator(tmp_path / f"data{len(started)}", extra_args=list(args))
         started.append(emu)
         return emu

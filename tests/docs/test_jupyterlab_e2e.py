@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import requests
+from playwright.sync_api import Browser, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import REPO
@@ -90,7 +91,7 @@ def _wait_for_kernel(lab: JupyterLab, path: str, timeout: float = 120) -> None:
     raise AssertionError(f"no idle kernel for {path} after {timeout} s")
 
 
-def _run_all_cells(page, attempts: int = 3) -> None:
+def _run_all_cells(page: Page, attempts: int = 3) -> None:
     """Run → Run All Cells through the menu bar, until the cells are seen to start.
 
     Right after the kernel turns idle the notebook panel can still be finishing its
@@ -114,7 +115,7 @@ def _run_all_cells(page, attempts: int = 3) -> None:
     raise AssertionError(f"Run All Cells started no cell: prompts {page.evaluate(_PROMPTS)}")
 
 
-def _wait_for_saved_run(page, path: Path, code_cells: int, timeout: float = 60) -> nbformat.NotebookNode:
+def _wait_for_saved_run(page: Page, path: Path, code_cells: int, timeout: float = 60) -> nbformat.NotebookNode:
     """The notebook as the UI saved it after the run, read once the save is complete.
 
     JupyterLab writes the file in place, so a read during the save sees it empty or cut short
@@ -134,7 +135,8 @@ def _wait_for_saved_run(page, path: Path, code_cells: int, timeout: float = 60) 
         if len(code) == code_cells and all(cell.execution_count is not None for cell in code):
             return nb
         if time.monotonic() > deadline:
-            state = "unreadable" if nb is None else f"{sum(c.execution_count is not None for c in code)} of {code_cells} code cells run"
+            run = 0 if nb is None else sum(c.execution_count is not None for c in code)
+            state = "unreadable" if nb is None else f"{run} of {code_cells} code cells run"
             raise AssertionError(f"{path.name} was not saved with its outputs ({state})")
         time.sleep(0.25)
 
@@ -149,8 +151,8 @@ def _run_nbval(notebook: Path, env: dict[str, str]) -> subprocess.CompletedProce
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_run_all_cells_in_jupyterlab(lab: JupyterLab, kernel_env: dict[str, str], chromium, artifacts_dir: Path,
-                                    tmp_path: Path, lesson: str) -> None:
+def test_run_all_cells_in_jupyterlab(lab: JupyterLab, kernel_env: dict[str, str], chromium: Browser,
+                                    artifacts_dir: Path, tmp_path: Path, lesson: str) -> None:
     committed = (REPO / "notebooks" / f"{lesson}.ipynb").read_bytes()
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -166,10 +168,10 @@ def test_run_all_cells_in_jupyterlab(lab: JupyterLab, kernel_env: dict[str, str]
         finally:
             page.screenshot(path=str(artifacts_dir / f"jupyterlab__{lesson}.png"))
 
-        code_cells = page.locator(".jp-Notebook .jp-CodeCell").count()
+        code_cell_count = page.locator(".jp-Notebook .jp-CodeCell").count()
         page.get_by_role("menuitem", name="File", exact=True).click()
         page.locator('.lm-Menu [data-command="docmanager:save"]').click()
-        saved = _wait_for_saved_run(page, lab.root_dir / f"{lesson}.ipynb", code_cells)
+        saved = _wait_for_saved_run(page, lab.root_dir / f"{lesson}.ipynb", code_cell_count)
     finally:
         context.close()
 

@@ -114,7 +114,8 @@ def test_page_loads_and_renders(site_url: str, chromium, artifacts_dir: Path, pa
                 element.scroll_into_view_if_needed()
                 assert element.is_visible()
 
-        page.screenshot(path=str(artifacts_dir / (path.replace("/", "__").removesuffix(".html") + ".png")), full_page=True)
+        shot = artifacts_dir / (path.replace("/", "__").removesuffix(".html") + ".png")
+        page.screenshot(path=str(shot), full_page=True)
         assert problems == [], "\n".join(problems)
     finally:
         context.close()

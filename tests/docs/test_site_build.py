@@ -177,7 +177,8 @@ def test_no_notebooks_is_a_clear_error(project) -> None:
 def test_read_lesson_takes_title_goals_and_time(tmp_path: Path) -> None:
     path = _lesson(tmp_path, "04_query")
     lesson = lessons.read_lesson(path)
-    assert lesson == lessons.Lesson("lessons/04_query", "Title of 04_query", ["first goal of 04_query", "second goal"], "15 min")
+    assert lesson == lessons.Lesson("lessons/04_query", "Title of 04_query",
+                                    ["first goal of 04_query", "second goal"], "15 min")
 
 
 def test_read_lesson_joins_wrapped_goals_and_drops_relative_links(tmp_path: Path) -> None:
@@ -197,7 +198,8 @@ def test_read_lesson_joins_wrapped_goals_and_drops_relative_links(tmp_path: Path
 def test_wire_contract_blocks_highlight_without_errors() -> None:
     from pygments.token import Error
 
-    sketch = "POST {base_url}/studies\nAccept: application/dicom+json\n\n--{boundary}\n<blue-circle.dcm>\n\u2192 409 Conflict\n"
+    sketch = ("POST {base_url}/studies\nAccept: application/dicom+json\n\n--{boundary}\n<blue-circle.dcm>\n"
+              "\u2192 409 Conflict\n")
     tokens = list(wirelexer.WireContractLexer().get_tokens(sketch))
     assert Error not in {token for token, _ in tokens}
     assert ("Accept" in {value for _, value in tokens}) and ("POST" in {value for _, value in tokens})

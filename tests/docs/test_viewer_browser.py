@@ -24,6 +24,7 @@ import pydicom
 import pytest
 import requests
 from PIL import Image
+from playwright.sync_api import Browser, Page, Response
 from playwright.sync_api import Error as PlaywrightError
 
 from helpers.multipart import encode_multipart_related
@@ -103,7 +104,7 @@ def _share(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 12
     return float(near.mean())
 
 
-def _confirm_investigational_use(page) -> None:
+def _confirm_investigational_use(page: Page) -> None:
     """Click away OHIF's banner "for investigational use only", shown on a first visit."""
     page.get_by_role("button", name="Confirm and hide").click()
 
@@ -123,23 +124,23 @@ _CANVAS_SHOWS = """([index, colour, share]) => {
 }"""
 
 
-def _wait_until_shown(page, index: int, colour: tuple[int, int, int]) -> None:
+def _wait_until_shown(page: Page, index: int, colour: tuple[int, int, int]) -> None:
     page.wait_for_function(_CANVAS_SHOWS, arg=[index, list(colour), 0.05])
 
 
-def _assert_shows_a_sample(page, index: int) -> str:
+def _assert_shows_a_sample(page: Page, index: int) -> str:
     """Viewport ``index`` shows a sample image: the grey background and one shape; its name."""
     canvas = page.locator(".cornerstone-viewport-element").nth(index).locator("canvas").first
     shown = Image.open(io.BytesIO(canvas.screenshot()))
     assert _share(shown, BACKGROUND) > 0.05, f"viewport {index}: no grey background"
     shares = {name: _share(shown, colour) for name, colour in SHAPES.items()}
-    name = max(shares, key=shares.get)
+    name = max(shares, key=lambda shape: shares[shape])
     assert shares[name] > 0.05, f"viewport {index}: no sample shape ({shares})"
     return name
 
 
 @contextmanager
-def _viewer_page(chromium, failure_screenshot: Path) -> Iterator[object]:
+def _viewer_page(chromium: Browser, failure_screenshot: Path) -> Iterator[Page]:
     """A fresh page; on leaving, no request may have failed (refused, or HTTP 4xx/5xx) and no page
     error occurred. A wait that timed out fails with the browser's log and a screenshot."""
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
@@ -150,8 +151,12 @@ def _viewer_page(chromium, failure_screenshot: Path) -> Iterator[object]:
     page.set_default_timeout(TIMEOUT_MS)
     failures: list[str] = []
     page.on("requestfailed", lambda request: failures.append(f"failed: {request.url} {request.failure}"))
-    page.on("response", lambda response: response.status >= 400
-            and failures.append(f"{response.status}: {response.request.method} {response.url}"))
+
+    def on_response(response: Response) -> None:
+        if response.status >= 400:
+            failures.append(f"{response.status}: {response.request.method} {response.url}")
+
+    page.on("response", on_response)
     page.on("pageerror", lambda error: failures.append(f"page error: {error}"))
     try:
         yield page
@@ -164,7 +169,7 @@ def _viewer_page(chromium, failure_screenshot: Path) -> Iterator[object]:
         context.close()
 
 
-def test_viewer_lists_the_study_and_shows_every_viewport(chromium, viewer_server: str, artifacts_dir: Path,
+def test_viewer_lists_the_study_and_shows_every_viewport(chromium: Browser, viewer_server: str, artifacts_dir: Path,
                                                          monkeypatch) -> None:
     with _viewer_page(chromium, artifacts_dir / "viewer-sample-study-failed.png") as page:
         # The study list: QIDO-RS from the viewer's origin to the emulator's (CORS, bearer token).
@@ -207,7 +212,7 @@ _CT_SHADES = {"soft tissue": ((128, 128, 128), 0.10), "lungs and air": ((0, 0, 0
               "bone": ((255, 255, 255), 0.002)}
 
 
-def test_viewer_shows_the_ct_series_windowed(chromium, viewer_server: str, artifacts_dir: Path) -> None:
+def test_viewer_shows_the_ct_series_windowed(chromium: Browser, viewer_server: str, artifacts_dir: Path) -> None:
     """The 64-slice CT series opens with its first window preset, every viewport showing the phantom."""
     ct_study_uid = pydicom.dcmread(ct_series()[0], stop_before_pixels=True).StudyInstanceUID
     with _viewer_page(chromium, artifacts_dir / "viewer-ct-series-failed.png") as page:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -43,7 +44,7 @@ def own_emulator(tmp_path: Path) -> Iterator[Callable[..., Emulator]]:
     """Start emulators private to one test (on tmp_path unless given a data dir); all stopped afterwards."""
     started: list[Emulator] = []
 
-    def start(data_dir: Path | None = None, **kwargs: object) -> Emulator:
+    def start(data_dir: Path | None = None, **kwargs: Any) -> Emulator:  # start_emulator's keywords
         emu = start_emulator(data_dir or tmp_path / "data", **kwargs)
         started.append(emu)
         return emu

@@ -10,9 +10,10 @@ import numpy as np
 import requests
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from mock_server.launcher import Emulator
+from tests.support.sessions import EmulatorSession
 
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 MULTIFRAME_GRAY = "1.2.840.10008.5.1.4.1.1.7.3"
@@ -88,9 +89,9 @@ def build_instance(study: str | None = None, series: str | None = None, sop: str
         else:
             setattr(ds, key, value)
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID if "SOPClassUID" in ds else SECONDARY_CAPTURE
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID if "SOPInstanceUID" in ds else new_uid()
-    meta.TransferSyntaxUID = transfer_syntax
+    meta.MediaStorageSOPClassUID = UID(ds.SOPClassUID if "SOPClassUID" in ds else SECONDARY_CAPTURE)
+    meta.MediaStorageSOPInstanceUID = UID(ds.SOPInstanceUID if "SOPInstanceUID" in ds else new_uid())
+    meta.TransferSyntaxUID = UID(transfer_syntax)
     ds.file_meta = meta
     ds.preamble = preamble
     buffer = io.BytesIO()
@@ -139,17 +140,14 @@ def read_multipart(response: requests.Response) -> list[tuple[dict[str, str], by
     return parts
 
 
-def stow(client: requests.Session, parts: list[bytes], study: str | None = None, **headers: str) -> requests.Response:
+def stow(client: EmulatorSession, parts: list[bytes], study: str | None = None, **headers: str) -> requests.Response:
     body, content_type = multipart(parts)
     url = f"{client.base}/studies" + (f"/{study}" if study else "")
     return client.post(url, data=body, headers={"Content-Type": content_type, "Accept": DICOM_JSON, **headers})
 
 
-def session_for(emu: Emulator, version: str = "v2") -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {emu.token()}"
-    session.base = emu.base_url(version)
-    return session
+def session_for(emu: Emulator, version: str = "v2") -> EmulatorSession:
+    return EmulatorSession(emu.base_url(version), emu.token())
 
 
 def send(client: requests.Session, method: str, url: str, accept: str | None, **kwargs) -> requests.Response:

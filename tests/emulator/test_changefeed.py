@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
 from helpers.multipart import encode_multipart_related
 from mock_server.launcher import start_emulator
@@ -27,7 +27,7 @@ def make_instance(study: str, series: str, sop: str) -> bytes:
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    ds.file_meta.MediaStorageSOPInstanceUID = sop
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop)
     ds.SOPClassUID = SecondaryCaptureImageStorage
     ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID = sop, study, series
     ds.PatientID, ds.PatientName = "FEED-1", "Feed^Test"
@@ -39,7 +39,7 @@ def make_instance(study: str, series: str, sop: str) -> bytes:
 def stow(client, count: int = 1) -> list[tuple[str, str, str]]:
     """Store ``count`` new instances in one request; return their (study, series, sop) UIDs."""
     study, series = generate_uid(), generate_uid()
-    keys = [(study, series, generate_uid()) for _ in range(count)]
+    keys: list[tuple[str, str, str]] = [(study, series, generate_uid()) for _ in range(count)]
     body, content_type = encode_multipart_related([make_instance(*k) for k in keys])
     response = client.post(f"{client.base}/studies", data=body,
                            headers={"Content-Type": content_type, "Accept": "application/dicom+json"})

@@ -3,7 +3,7 @@
 import threading
 from collections.abc import Callable
 
-from emulator_testlib import DICOM_JSON, build_instance, read_multipart, session_for, stow
+from emulator_testlib import DICOM_JSON, Instance, build_instance, read_multipart, session_for, stow
 
 ANY = "application/dicom; transfer-syntax=*"
 MULTIPART_ANY = 'multipart/related; type="application/dicom"; transfer-syntax=*'
@@ -76,7 +76,7 @@ def test_store_delete_and_search_at_once_give_no_5xx(own_emulator):
 
 def test_reads_of_an_instance_being_deleted_are_complete_or_404(own_emulator):
     emu = own_emulator()
-    current: dict[str, object] = {}
+    current: dict[str, Instance] = {}
     done = threading.Event()
     lock = threading.Lock()
     outcomes: list[tuple[str, int]] = []
@@ -100,7 +100,7 @@ def test_reads_of_an_instance_being_deleted_are_complete_or_404(own_emulator):
             while not done.is_set():
                 with lock:
                     inst, sibling = current.get("inst"), current.get("sibling")
-                if inst is None:
+                if inst is None or sibling is None:  # set together, under the lock
                     continue
                 base = f"{client.base}/{inst.path}"
                 series = f"{client.base}/studies/{inst.study}/series/{inst.series}"

@@ -102,7 +102,8 @@ def test_missing_instance_is_404(emulator_client, multiframe):
 
 @pytest.mark.parametrize("accept", [None, "application/dicom", 'multipart/related; type="application/dicom"',
                                     'multipart/related; type="image/jp2"',
-                                    'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.4.50',
+                                    'multipart/related; type="application/octet-stream"; '
+                                    'transfer-syntax=1.2.840.10008.1.2.4.50',
                                     "image/png"])
 def test_unacceptable_frames_accept_is_406(emulator_client, multiframe, accept):
     response = send(emulator_client, "GET", frames_url(emulator_client, multiframe, "1"), accept)

@@ -17,7 +17,9 @@ import numpy as np
 import pytest
 import requests
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_file_meta_info
+from pydicom.uid import UID
 
 from emulator_testlib import DICOM_JSON, PLAIN, build_instance, session_for, stow
 
@@ -53,8 +55,8 @@ def deflate_bomb(inflated_mib: int) -> bytes:
     out += deflater.flush()
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = inst.sop_class, inst.sop
-    meta.TransferSyntaxUID = DEFLATED
-    head = io.BytesIO()
+    meta.TransferSyntaxUID = UID(DEFLATED)
+    head = DicomBytesIO()
     head.write(b"\0" * 128 + b"DICM")
     write_file_meta_info(head, meta)
     return head.getvalue() + bytes(out)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
 from helpers import samples
 from helpers.multipart import encode_multipart_related
@@ -37,7 +37,7 @@ def make_instance(study: str, series: str, sop: str, **attributes) -> bytes:
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    ds.file_meta.MediaStorageSOPInstanceUID = sop
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop)
     ds.SpecificCharacterSet = "ISO_IR 192"
     ds.SOPClassUID = SecondaryCaptureImageStorage
     ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID = sop, study, series

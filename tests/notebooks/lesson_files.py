@@ -14,6 +14,7 @@ EXPECTED = ["00_dicom_in_brief", "01_authenticate", "02_upload", "03_retrieve", 
 
 # The same runner learners use to check a server (tools/ is not a package: loaded by path).
 _spec = importlib.util.spec_from_file_location("check_server", REPO / "tools" / "check_server.py")
+assert _spec is not None and _spec.loader is not None, "tools/check_server.py is missing"
 check_server = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(check_server)
 

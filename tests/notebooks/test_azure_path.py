@@ -21,7 +21,7 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -81,7 +81,7 @@ def short_lived(tmp_path_factory, kernel_env) -> AzureWorld:
 
 
 @pytest.fixture
-def hour_long(tmp_path, kernel_env, monkeypatch) -> AzureWorld:
+def hour_long(tmp_path, kernel_env, monkeypatch) -> Iterator[AzureWorld]:
     """A stand-in ``az`` with Azure's usual hour-long tokens, used from this process under the guard."""
     world = _make_world(tmp_path / "azure", kernel_env, 3600)
     for name, value in world.process_env.items():
@@ -202,6 +202,7 @@ def test_the_guard_refuses_what_leaves_loopback(tmp_path, short_lived) -> None:
     assert refused[1].endswith("connect to ('192.0.2.1', 443)")
 
 
+@pytest.mark.notebook_run
 @pytest.mark.parametrize("name", LESSONS)
 def test_lesson_runs_with_azure_identity(name, short_lived) -> None:
     before = len(calls(short_lived.az_log))

@@ -6,8 +6,12 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from lesson_files import REPO, check_server
+
+# Runs lessons in a kernel: left out by `make test-fast`.
+pytestmark = pytest.mark.notebook_run
 
 SCRIPT = REPO / "tools" / "check_server.py"
 

@@ -3,7 +3,12 @@
 import os
 import socket
 
+import pytest
+
 from lesson_files import NOTEBOOK_DIR, execute, stream_text
+
+# Runs lessons in a kernel: left out by `make test-fast`.
+pytestmark = pytest.mark.notebook_run
 
 
 def test_runs_with_nothing_listening(free_port) -> None:

@@ -8,6 +8,9 @@ import pytest
 
 from lesson_files import execute, lesson_paths
 
+# Runs lessons in a kernel: left out by `make test-fast`.
+pytestmark = pytest.mark.notebook_run
+
 NOTEBOOKS = {path.stem: path for path in lesson_paths()}
 LESSONS = list(NOTEBOOKS)
 

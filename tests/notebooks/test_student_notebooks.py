@@ -10,6 +10,7 @@ from lesson_files import execute, lesson_paths, read
 
 _spec = importlib.util.spec_from_file_location(
     "student_notebooks", Path(__file__).resolve().parents[2] / "tools" / "student_notebooks.py")
+assert _spec is not None and _spec.loader is not None, "tools/student_notebooks.py is missing"
 student_notebooks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(student_notebooks)
 
@@ -39,6 +40,7 @@ def test_only_solutions_and_outputs_are_removed(written: dict[str, Path], lesson
             assert cell.outputs == [] and cell.execution_count is None
 
 
+@pytest.mark.notebook_run
 @pytest.mark.parametrize("lesson", [path.stem for path in lesson_paths()])
 def test_student_version_runs_top_to_bottom(written: dict[str, Path], lesson: str, kernel_env) -> None:
     # No later cell may depend on a solution: a learner who skips an exercise still gets to the end.

@@ -22,7 +22,7 @@ def test_stow_multipart_stores_every_instance(dicomweb_server, new_study):
     assert media_type(response) == "application/dicom+json"
     body = response.json()
     referenced = body[REFERENCED_SOP_SEQUENCE]["Value"]
-    assert sorted(zip(values(referenced, SOP_CLASS), values(referenced, SOP_INSTANCE))) == sorted(
+    assert sorted(zip(values(referenced, SOP_CLASS), values(referenced, SOP_INSTANCE), strict=True)) == sorted(
         (i.sop_class_uid, i.sop_uid) for i in new_study.instances)
     for item in referenced:
         instance = next(i for i in new_study.instances if i.sop_uid == value(item, SOP_INSTANCE))
