@@ -49,6 +49,7 @@ PATIENTS = [("PEER-0001", "Synthetic^Anna", "CT"), ("PEER-0002", "Synthetic^Bert
             ("PEER-0003", "Synthetic^Cara", "CT"), ("PEER-0004", "Synthetic^Dave", "US")]
 SERIES_PER_STUDY, INSTANCES_PER_SERIES = 2, 25
 WARMUPS = 3
+COUNT = len(PATIENTS) * SERIES_PER_STUDY * INSTANCES_PER_SERIES  # 200
 
 
 @dataclass
@@ -153,17 +154,26 @@ def read_step(paths: Callable[[int], str], accept: str, params: dict[str, str] |
 
 
 def reads(instances: list[Instance]) -> list[tuple[str, Callable[[Server, int], float]]]:
-    """(label, step) of every timed read; k picks the study or instance so all of them are read."""
-    studies = sorted({i.study for i in instances}, key=[i.study for i in instances].index)
-    series = sorted({(i.study, i.series) for i in instances}, key=[(i.study, i.series) for i in instances].index)
-    per_study = len(instances) // len(studies)
+    """(label, step) of every timed read; k picks the study, series or instance, so all are read."""
+    studies = list(dict.fromkeys(i.study for i in instances))
+    series = list(dict.fromkeys((i.study, i.series) for i in instances))
+    per_study, per_series = len(instances) // len(studies), len(instances) // len(series)
     pid = PATIENTS[1][0]
+
+    def study(k: int) -> str:
+        return f"studies/{studies[k % len(studies)]}"
+
+    def one_series(k: int) -> str:
+        study_uid, series_uid = series[k % len(series)]
+        return f"studies/{study_uid}/series/{series_uid}"
+
+    def instance(k: int) -> str:
+        return instances[(k * 37) % len(instances)].path  # 37: a stride that visits every instance
+
     return [
-        ("WADO study (50 instances)", read_step(lambda k: f"studies/{studies[k % 4]}", WADO_ACCEPT,
-                                                parts=lambda k: per_study)),
-        ("WADO series (25 instances)", read_step(lambda k: f"studies/{series[k % 8][0]}/series/{series[k % 8][1]}",
-                                                 WADO_ACCEPT, parts=lambda k: per_study // SERIES_PER_STUDY)),
-        ("WADO instance", read_step(lambda k: instances[(k * 37) % 200].path, WADO_ACCEPT, parts=lambda k: 1)),
+        (f"WADO study ({per_study} instances)", read_step(study, WADO_ACCEPT, parts=lambda k: per_study)),
+        (f"WADO series ({per_series} instances)", read_step(one_series, WADO_ACCEPT, parts=lambda k: per_series)),
+        ("WADO instance", read_step(instance, WADO_ACCEPT, parts=lambda k: 1)),
         ("QIDO /studies", read_step(lambda k: "studies", DICOM_JSON)),
         ("QIDO /studies?PatientID=…", read_step(lambda k: "studies", DICOM_JSON, {"PatientID": pid})),
         ("QIDO /studies?StudyDate=range", read_step(lambda k: "studies", DICOM_JSON,
@@ -172,10 +182,9 @@ def reads(instances: list[Instance]) -> list[tuple[str, Callable[[Server, int], 
         ("QIDO /instances?PatientID=…&Modality=MR", read_step(lambda k: "instances", DICOM_JSON,
                                                               {"PatientID": pid, "Modality": "MR"})),
         ("QIDO /studies/{s}/instances?SeriesInstanceUID=…", _series_filter(series)),
-        ("metadata study (50 instances)", read_step(lambda k: f"studies/{studies[k % 4]}/metadata", DICOM_JSON)),
-        ("metadata instance", read_step(lambda k: f"{instances[(k * 37) % 200].path}/metadata", DICOM_JSON)),
-        ("frames/1", read_step(lambda k: f"{instances[(k * 37) % 200].path}/frames/1", FRAMES_ACCEPT,
-                               parts=lambda k: 1)),
+        (f"metadata study ({per_study} instances)", read_step(lambda k: f"{study(k)}/metadata", DICOM_JSON)),
+        ("metadata instance", read_step(lambda k: f"{instance(k)}/metadata", DICOM_JSON)),
+        ("frames/1", read_step(lambda k: f"{instance(k)}/frames/1", FRAMES_ACCEPT, parts=lambda k: 1)),
     ]
 
 
@@ -204,8 +213,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50, help="instances per batched STOW request (default 50)")
     parser.add_argument("--emulator-only", action="store_true", help="do not start Orthanc")
     args = parser.parse_args()
-    if 200 % args.batch:
-        parser.error("--batch must divide 200")
+    if COUNT % args.batch:
+        parser.error(f"--batch must divide {COUNT}")
 
     instances = make_instances()
     studies = list(dict.fromkeys(i.study for i in instances))
@@ -243,7 +252,8 @@ def main() -> None:
             stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"200 instances (64x64 16-bit, 4 studies of 2 series of 25), {args.rounds} rounds; "
+    print(f"{COUNT} instances (64x64 16-bit, {len(PATIENTS)} studies of {SERIES_PER_STUDY} series of "
+          f"{INSTANCES_PER_SERIES}), {args.rounds} rounds; "
           f"load average (1, 5, 15 min) before and after each round: {' | '.join(loads)}")
     names = [s.name for s in servers]
     header = "| median ms | " + " | ".join(names)
@@ -263,8 +273,8 @@ def main() -> None:
         single = sum(server.times["STOW 1 instance per request"]) / 1000 / args.rounds
         batched = sum(server.times[stow_label]) / 1000 / args.rounds
         rss, hwm = memory[server.name]
-        print(f"{server.name}: STOW of the 200 in {single:.2f} s one per request ({200 / single:.0f}/s), "
-              f"{batched:.2f} s in batches of {args.batch} ({200 / batched:.0f}/s); "
+        print(f"{server.name}: STOW of the {COUNT} in {single:.2f} s one per request ({COUNT / single:.0f}/s), "
+              f"{batched:.2f} s in batches of {args.batch} ({COUNT / batched:.0f}/s); "
               f"server RSS {rss:.0f} MiB (peak {hwm:.0f} MiB)")
     if len(servers) == 2:
         print("(emulator / Orthanc is the ratio of the medians: below 1, the emulator is faster)")
