@@ -205,10 +205,11 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
             raise
         return source
 
-    source: FrameSource | TranscodedFrames = await anyio.to_thread.run_sync(load)
+    as_stored: FrameSource = await anyio.to_thread.run_sync(load)
     part_type = f"{choice.part_type}; transfer-syntax={serve.syntax}"
+    source: FrameSource | TranscodedFrames = as_stored
     if serve.transcode:
-        source = await anyio.to_thread.run_sync(TranscodedFrames, source, numbers, serve.syntax)
+        source = await anyio.to_thread.run_sync(TranscodedFrames, as_stored, numbers, serve.syntax)
 
     def chunks(frame_numbers: list[int]) -> Iterator[bytes]:
         try:

@@ -2,7 +2,7 @@
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from typing import Any, BinaryIO
 
 import anyio
@@ -61,7 +61,7 @@ def multipart_response(parts: Iterable[tuple[str, Iterable[bytes]]], headers: di
     """
     boundary = str(uuid.uuid4())
 
-    def generate() -> Iterator[bytes]:
+    def generate() -> Generator[bytes, None, None]:
         for content_type, chunks in parts:
             yield f"--{boundary}\r\nContent-Type: {content_type}\r\n\r\n".encode("latin-1")
             yield from chunks

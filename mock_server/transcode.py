@@ -207,7 +207,7 @@ def _header(ds: Dataset, target: str, meta: dict[str, Any] | None) -> Dataset:
     out = Dataset()
     out.update({tag: ds[tag] for tag in ds.keys() if tag not in _EXTENDED_OFFSETS})
     out.file_meta = FileMetaDataset(ds.file_meta)
-    out.file_meta.TransferSyntaxUID = target
+    out.file_meta.TransferSyntaxUID = UID(target)
     out.preamble = b"\0" * 128  # the stored files' preamble is zeroed
     if not UID(str(ds.file_meta.TransferSyntaxUID)).is_little_endian:
         for elem in out:  # byte streams of words are written as read: turn them little endian

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import (JPEG2000, JPEG2000Lossless, JPEGBaseline8Bit, JPEGLossless, JPEGLosslessSV1,
+from pydicom.uid import (UID, JPEG2000, JPEG2000Lossless, JPEGBaseline8Bit, JPEGLossless, JPEGLosslessSV1,
                          JPEGLSLossless, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian,
                          RLELossless)
 
@@ -73,7 +73,7 @@ def _native(frames: int, rows: int, columns: int, samples: int, bits: int, study
     return ds
 
 
-def _gdcm(ds: Dataset, syntax: str) -> Dataset:
+def _gdcm(ds: Dataset, syntax: UID) -> Dataset:
     import gdcm
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,7 +100,7 @@ def build_compressed(syntax: str, frames: int = 2, rows: int = 64, columns: int 
     bits = 8 if syntax == JPEGBaseline8Bit or samples == 3 else 16
     ds = _native(frames, rows, columns, samples, bits, study)
     if syntax in _GDCM_SYNTAXES:
-        ds = _gdcm(ds, syntax)
+        ds = _gdcm(ds, UID(syntax))
     elif syntax in (RLELossless, JPEG2000Lossless):
         ds.compress(syntax, generate_instance_uid=False)
     elif syntax == JPEG2000:
@@ -108,9 +108,9 @@ def build_compressed(syntax: str, frames: int = 2, rows: int = 64, columns: int 
     elif syntax == ExplicitVRBigEndian:
         arr = ds.pixel_array
         ds.PixelData = arr.astype(arr.dtype.newbyteorder(">")).tobytes()
-        ds.file_meta.TransferSyntaxUID = syntax
+        ds.file_meta.TransferSyntaxUID = UID(syntax)
     else:
-        ds.file_meta.TransferSyntaxUID = syntax
+        ds.file_meta.TransferSyntaxUID = UID(syntax)
     buffer = io.BytesIO()
     ds.preamble = b"\0" * 128
     ds.save_as(buffer, enforce_file_format=True)

@@ -11,6 +11,8 @@ import jwt
 import pytest
 import requests
 
+from tests.support.sessions import EmulatorSession
+
 from emulator_testlib import build_instance, stow
 from mock_server.tokens import ALGORITHM, AUDIENCE, PARTITION_CLAIM, load_secret
 
@@ -30,15 +32,14 @@ class Room:
                 name = line
             elif (match := _LINE.match(line)) and name:
                 self.learners.setdefault(name, {})[match[1]] = match[2]
-        self.teacher_token = re.search(r'Bearer (\S+)"', text)[1]
-        self.base = re.search(r"(http://\S+/v2)/partitions\s*$", text, re.MULTILINE)[1]
+        token = re.search(r'Bearer (\S+)"', text)
+        base = re.search(r"(http://\S+/v2)/partitions\s*$", text, re.MULTILINE)
+        assert token and base, f"the classroom sheet lacks the teacher's curl line:\n{text}"
+        self.teacher_token, self.base = token[1], base[1]
 
-    def session(self, name: str) -> requests.Session:
+    def session(self, name: str) -> EmulatorSession:
         """A learner's session: their token, ``.base`` their partition's URL."""
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {self.learners[name]['DICOMWEB_TOKEN']}"
-        session.base = self.learners[name]["DICOMWEB_URL"]
-        return session
+        return EmulatorSession(self.learners[name]["DICOMWEB_URL"], self.learners[name]["DICOMWEB_TOKEN"])
 
     def partitions(self) -> list[str]:
         r = requests.get(f"{self.base}/partitions", headers={"Authorization": f"Bearer {self.teacher_token}"})
@@ -60,6 +61,7 @@ def classroom(tmp_path: Path) -> Iterator[Callable[..., Room]]:
         started.append(process)
         lines: list[str] = []
         deadline = time.monotonic() + 60
+        assert process.stdout is not None
         while time.monotonic() < deadline:
             line = process.stdout.readline()
             if not line:
@@ -73,7 +75,8 @@ def classroom(tmp_path: Path) -> Iterator[Callable[..., Room]]:
     for process in started:
         process.terminate()
         process.wait(10)
-        process.stdout.close()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_prints_a_partition_and_two_lines_per_learner(classroom: Callable[..., Room]) -> None:

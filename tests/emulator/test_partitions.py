@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from emulator_testlib import DICOM_JSON, PLAIN, build_instance, session_for, stow
+from tests.support.sessions import EmulatorSession
 from mock_server.launcher import Emulator, emulator_command, start_emulator
 from mock_server.tokens import ALGORITHM, AUDIENCE, load_secret
 
@@ -33,7 +34,7 @@ def partitioned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="module")
-def client(partitioned: Emulator) -> requests.Session:
+def client(partitioned: Emulator) -> EmulatorSession:
     """An owner session whose ``.base`` is the partitioned emulator's v2 base URL (no partition)."""
     return session_for(partitioned)
 
@@ -42,14 +43,17 @@ def client(partitioned: Emulator) -> requests.Session:
 def unique_name(request: pytest.FixtureRequest) -> Callable[[str], str]:
     """A partition name unique to this test (the module's emulator is shared)."""
     stem = re.sub(r"[^A-Za-z0-9]", "", request.node.name)[-40:]
-    return lambda suffix="": f"{stem}{suffix}"
+
+    def name(suffix: str = "") -> str:
+        return f"{stem}{suffix}"
+
+    return name
 
 
-def in_partition(client: requests.Session, name: str) -> requests.Session:
+def in_partition(client: EmulatorSession, name: str) -> EmulatorSession:
     """A session like ``client`` whose ``.base`` is that partition's base URL."""
-    session = requests.Session()
+    session = EmulatorSession(f"{client.base}/partitions/{name}", "")
     session.headers.update(client.headers)
-    session.base = f"{client.base}/partitions/{name}"
     return session
 
 
@@ -66,13 +70,13 @@ def assert_400(response: requests.Response, text: str) -> None:
     ("GET", "/partitions/p1/studies/1.2/metadata"), ("DELETE", "/partitions/p1/studies/1.2"),
     ("GET", "/partitions"),
 ])
-def test_partition_routes_answer_feature_disabled_when_off(emulator_client: requests.Session, method: str,
+def test_partition_routes_answer_feature_disabled_when_off(emulator_client: EmulatorSession, method: str,
                                                            path: str) -> None:
     headers = {"Accept": DICOM_JSON, "Content-Type": "application/dicom"} if method == "POST" else {}
     assert_400(emulator_client.request(method, emulator_client.base + path, headers=headers), DISABLED)
 
 
-def test_partition_route_without_token_is_401_first(emulator_client: requests.Session) -> None:
+def test_partition_route_without_token_is_401_first(emulator_client: EmulatorSession) -> None:
     response = requests.get(emulator_client.base + "/partitions/p1/studies")
     assert response.status_code == 401
 
@@ -89,21 +93,22 @@ def test_listing_when_off_is_400_even_without_a_role(emulator: Emulator) -> None
 
 @pytest.mark.parametrize("method,path", [
     ("GET", "/studies"), ("GET", "/series"), ("GET", "/instances"), ("POST", "/studies"),
-    ("GET", "/studies/1.2"), ("GET", "/studies/1.2/metadata"), ("GET", "/studies/1.2/series/3.4/instances/5.6/frames/1"),
+    ("GET", "/studies/1.2"), ("GET", "/studies/1.2/metadata"),
+    ("GET", "/studies/1.2/series/3.4/instances/5.6/frames/1"),
     ("DELETE", "/studies/1.2"),
 ])
-def test_transactions_without_partition_segment_are_400(client: requests.Session, method: str, path: str) -> None:
+def test_transactions_without_partition_segment_are_400(client: EmulatorSession, method: str, path: str) -> None:
     headers = {"Accept": DICOM_JSON, "Content-Type": "application/dicom"} if method == "POST" else {}
     assert_400(client.request(method, client.base + path, headers=headers), MISSING)
 
 
 @pytest.mark.parametrize("name", ["a" * 65, "has%20space", "semi;colon", "bang!", "%C3%A9t%C3%A9", "%20"])
-def test_invalid_names_are_400(client: requests.Session, name: str) -> None:
+def test_invalid_names_are_400(client: EmulatorSession, name: str) -> None:
     assert_400(client.get(f"{client.base}/partitions/{name}/studies"), INVALID)
     assert_400(stow(in_partition(client, name), [build_instance().data]), INVALID)
 
 
-def test_reads_and_deletes_in_a_partition_never_stored_to_are_400(client: requests.Session,
+def test_reads_and_deletes_in_a_partition_never_stored_to_are_400(client: EmulatorSession,
                                                                    unique_name: Callable[[str], str]) -> None:
     p = in_partition(client, unique_name("never"))
     for method, path in [("GET", "/studies"), ("GET", "/studies/1.2/metadata"), ("GET", "/studies/1.2"),
@@ -112,7 +117,7 @@ def test_reads_and_deletes_in_a_partition_never_stored_to_are_400(client: reques
     assert unique_name("never") not in [e["partitionName"] for e in client.get(client.base + "/partitions").json()]
 
 
-def test_change_feed_stays_at_the_base_url(client: requests.Session) -> None:
+def test_change_feed_stays_at_the_base_url(client: EmulatorSession) -> None:
     assert client.get(client.base + "/changefeed").status_code == 200
     assert client.get(client.base + "/partitions/p1/changefeed").status_code == 404
 
@@ -120,7 +125,7 @@ def test_change_feed_stays_at_the_base_url(client: requests.Session) -> None:
 # --- partitions on: storing, isolation, RetrieveURLs -----------------------------------------
 
 def test_first_stow_creates_the_partition_with_partition_retrieve_urls(
-        client: requests.Session, unique_name: Callable[[str], str]) -> None:
+        client: EmulatorSession, unique_name: Callable[[str], str]) -> None:
     name = unique_name("new")
     p = in_partition(client, name)
     instance = build_instance()
@@ -136,7 +141,7 @@ def test_first_stow_creates_the_partition_with_partition_retrieve_urls(
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}\+00:00", listed[name]["createdDate"])
 
 
-def test_same_uids_in_two_partitions_never_cross(client: requests.Session,
+def test_same_uids_in_two_partitions_never_cross(client: EmulatorSession,
                                                  unique_name: Callable[[str], str]) -> None:
     a, b = in_partition(client, unique_name("a")), in_partition(client, unique_name("b"))
     instance = build_instance()
@@ -154,7 +159,7 @@ def test_same_uids_in_two_partitions_never_cross(client: requests.Session,
     assert default.get(f"{default.base}/studies/{instance.study}/metadata").status_code == 404
 
 
-def test_search_sees_only_its_partition(client: requests.Session, unique_name: Callable[[str], str]) -> None:
+def test_search_sees_only_its_partition(client: EmulatorSession, unique_name: Callable[[str], str]) -> None:
     a, b = in_partition(client, unique_name("a")), in_partition(client, unique_name("b"))
     mine, theirs = build_instance(PatientID="ISO-A"), build_instance(PatientID="ISO-B")
     assert stow(a, [mine.data]).status_code == 200
@@ -165,7 +170,7 @@ def test_search_sees_only_its_partition(client: requests.Session, unique_name: C
             assert [h["0020000D"]["Value"][0] for h in hits] == [expected], level
 
 
-def test_partition_names_ignore_case(client: requests.Session, unique_name: Callable[[str], str]) -> None:
+def test_partition_names_ignore_case(client: EmulatorSession, unique_name: Callable[[str], str]) -> None:
     # Assumed from Azure's SQL Server lookup (default collation ignores case): one partition.
     name = unique_name("Case")
     instance = build_instance()
@@ -176,12 +181,12 @@ def test_partition_names_ignore_case(client: requests.Session, unique_name: Call
     assert [e["partitionName"] for e in client.get(client.base + "/partitions").json()].count(name) == 1
 
 
-def test_a_64_character_name_is_accepted(client: requests.Session) -> None:
+def test_a_64_character_name_is_accepted(client: EmulatorSession) -> None:
     p = in_partition(client, "x." * 31 + "_-")
     assert stow(p, [build_instance().data]).status_code == 200
 
 
-def test_literals_ignore_case_and_the_name_keeps_its_spelling(client: requests.Session) -> None:
+def test_literals_ignore_case_and_the_name_keeps_its_spelling(client: EmulatorSession) -> None:
     instance = build_instance()
     root = client.base.rsplit("/", 1)[0]
     response = client.post(f"{root}/V2/Partitions/Studies/STUDIES", data=instance.data, headers={
@@ -192,11 +197,9 @@ def test_literals_ignore_case_and_the_name_keeps_its_spelling(client: requests.S
     assert "Studies" in [e["partitionName"] for e in client.get(client.base + "/partitions").json()]
 
 
-def test_reader_cannot_create_a_partition(partitioned: Emulator, client: requests.Session,
+def test_reader_cannot_create_a_partition(partitioned: Emulator, client: EmulatorSession,
                                           unique_name: Callable[[str], str]) -> None:
-    reader = requests.Session()
-    reader.headers["Authorization"] = f"Bearer {partitioned.token('reader')}"
-    reader.base = f"{client.base}/partitions/{unique_name('r')}"
+    reader = EmulatorSession(f"{client.base}/partitions/{unique_name('r')}", partitioned.token("reader"))
     response = stow(reader, [build_instance().data])
     assert response.status_code == 403
     assert unique_name("r") not in [e["partitionName"] for e in client.get(client.base + "/partitions").json()]
@@ -204,7 +207,7 @@ def test_reader_cannot_create_a_partition(partitioned: Emulator, client: request
 
 # --- listing and the change feed -------------------------------------------------------------
 
-def test_listing_starts_with_microsoft_default(client: requests.Session) -> None:
+def test_listing_starts_with_microsoft_default(client: EmulatorSession) -> None:
     response = client.get(client.base + "/partitions")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
@@ -214,7 +217,7 @@ def test_listing_starts_with_microsoft_default(client: requests.Session) -> None
     assert set(entries[0]) == {"partitionKey", "partitionName", "createdDate"}
 
 
-def test_change_feed_names_each_entrys_partition(client: requests.Session,
+def test_change_feed_names_each_entrys_partition(client: EmulatorSession,
                                                  unique_name: Callable[[str], str]) -> None:
     names = unique_name("feed1"), unique_name("feed2")
     instances = {}
@@ -268,8 +271,8 @@ def test_feature_cannot_be_switched_off_once_partitioned(own_emulator: Callable[
 
 # --- where the partition filter runs among STOW's filters -------------------------------------
 
-def test_stow_content_type_415_comes_before_the_partition_400(emulator_client: requests.Session,
-                                                             client: requests.Session) -> None:
+def test_stow_content_type_415_comes_before_the_partition_400(emulator_client: EmulatorSession,
+                                                             client: EmulatorSession) -> None:
     # [Consumes] is a resource filter: it runs before the controller's data-partition action filter.
     for session, path in ((emulator_client, "/partitions/p1/studies"), (client, "/studies")):
         response = session.post(session.base + path, data=b"x",
@@ -277,7 +280,7 @@ def test_stow_content_type_415_comes_before_the_partition_400(emulator_client: r
         assert response.status_code == 415, response.text
 
 
-def test_stow_partition_400_comes_before_the_accept_406(client: requests.Session) -> None:
+def test_stow_partition_400_comes_before_the_accept_406(client: EmulatorSession) -> None:
     # The data-partition filter (controller) runs before the AcceptContentFilter (action).
     response = client.post(client.base + "/studies", data=b"x",
                            headers={"Content-Type": "application/dicom", "Accept": "text/html"})

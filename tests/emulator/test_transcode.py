@@ -121,7 +121,7 @@ def test_frames_transcode_pixel_equal(emulator_client, stored_as, source):
     if source == JPEG2000Lossless:  # already in the syntax asked for: as stored
         stored = list(generate_frames(c.dataset.PixelData, number_of_frames=3))
         assert [body for _, body in parts] == [stored[2], stored[0]]
-    for (_, body), number in zip(parts, (3, 1)):
+    for (_, body), number in zip(parts, (3, 1), strict=True):
         assert np.array_equal(decode_frame(body, c.dataset), c.frame(number))
 
 
