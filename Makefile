@@ -131,5 +131,5 @@ check-server: $(STAMP_LAB)
 # VIEWER_ARGS passes more options (e.g. --port 3001).
 .PHONY: viewer
 VIEWER_ARGS ?=
-viewer: setup
+viewer: $(STAMP_LAB)
 	binder/start $(BIN)/python tools/viewer.py $(VIEWER_ARGS)

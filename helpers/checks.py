@@ -31,6 +31,10 @@ RERUN_HINT = "run the notebook from the top (Kernel > Restart Kernel and Run All
 class CheckFailed(AssertionError):
     """A lesson's check did not hold; the message says expected, actual and what to do."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback through helpers/checks.py: the message is the lesson.
+        return [f"CheckFailed: {self}"]
+
 
 def phrase(status: int) -> str:
     """The standard reason phrase of an HTTP status ("Not Found"), or "" for an unknown one."""

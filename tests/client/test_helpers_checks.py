@@ -117,3 +117,9 @@ def test_a_quiet_check_prints_nothing_but_still_fails(capsys, make_response) -> 
     assert capsys.readouterr().out == ""
     with pytest.raises(checks.CheckFailed, match="expected 204 No Content; got status 200"):
         checks.expect(json_response(make_response, [{}]), 204, quiet=True)
+
+
+def test_a_failed_check_shows_its_message_in_place_of_a_traceback() -> None:
+    # IPython renders _render_traceback_() instead of a traceback through helpers/checks.py.
+    error = checks.CheckFailed("GET x: expected 200 OK, got 404 Not Found. What to do: run the notebook from the top.")
+    assert error._render_traceback_() == [f"CheckFailed: {error}"]
