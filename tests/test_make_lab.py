@@ -5,7 +5,6 @@
 
 import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.support.processes import stop_make
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -51,11 +52,7 @@ def _make_lab(tmp_path: Path, emulator_port: int, *make_args: str) -> Iterator[t
         assert url and _answers(url), f"JupyterLab did not come up:\n{log.read_text(errors='replace')}"
         yield url, log.read_text(errors="replace")
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
-        pid_file = tmp_path / "emulator" / "emulator.pid"
-        if pid_file.exists():
-            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        stop_make(process, tmp_path / "emulator")
 
 
 def _answers(url: str) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
+from playwright.sync_api import Locator
 
 from .conftest import NOTEBOOKS_DIR
 
@@ -171,6 +172,17 @@ def test_internal_links_resolve(site_url: str, chromium) -> None:
         context.close()
 
 
+def _assert_collapsed(container: Locator, content: Locator, label: str) -> None:
+    """``container`` holds one closed <details> labelled ``label`` that hides ``content`` until clicked."""
+    toggle = container.locator("details.hide")
+    assert toggle.count() == 1 and toggle.get_attribute("open") is None
+    assert not content.is_visible()
+    summary = toggle.locator("summary")
+    assert summary.inner_text().strip().startswith(label)
+    summary.click()
+    assert content.is_visible() and toggle.get_attribute("open") is not None
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
 def test_every_solution_is_collapsed_until_asked_for(site_url: str, chromium, notebook: Path) -> None:
     context, page, _, problems = _open(chromium, f"{site_url}/lessons/{notebook.stem}.html")
@@ -179,27 +191,15 @@ def test_every_solution_is_collapsed_until_asked_for(site_url: str, chromium, no
         assert solutions.count() == _solution_cells(notebook) >= 1
         for index in range(solutions.count()):
             solution = solutions.nth(index)
-            toggle = solution.locator("details.hide")
-            assert toggle.count() == 1 and toggle.get_attribute("open") is None
-            code = solution.locator("div.cell_input pre")
-            assert not code.is_visible()  # neither the code nor an output shows
+            # Neither the code nor an output shows until the box is opened.
             assert not solution.locator("div.cell_output").is_visible()
-            summary = toggle.locator("summary")
-            assert summary.inner_text().strip().startswith("Show the solution")
-            summary.click()
-            assert code.is_visible() and toggle.get_attribute("open") is not None
+            _assert_collapsed(solution, solution.locator("div.cell_input pre"), "Show the solution")
         # Each solution's explanation (a Markdown cell tagged solution) is collapsed the same way.
         explanations = page.locator("div.solution-explanation")
         assert explanations.count() == _solution_cells(notebook, "markdown")
         for index in range(explanations.count()):
-            toggle = explanations.nth(index).locator("details.hide")
-            assert toggle.count() == 1 and toggle.get_attribute("open") is None
-            text = toggle.locator("p:not(.admonition-title)").first
-            assert not text.is_visible()
-            summary = toggle.locator("summary")
-            assert summary.inner_text().strip().startswith("Show the explanation")
-            summary.click()
-            assert text.is_visible()
+            box = explanations.nth(index)
+            _assert_collapsed(box, box.locator("details.hide p:not(.admonition-title)").first, "Show the explanation")
         assert problems == [], "\n".join(problems)
     finally:
         context.close()

@@ -10,7 +10,6 @@ import importlib.util
 import io
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -31,6 +30,7 @@ from helpers.multipart import encode_multipart_related
 from helpers.samples import ct_series
 from helpers.viewer import viewer_url
 from mock_server.launcher import Emulator, start_emulator
+from tests.support.processes import stop_make
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((REPO / "data").glob("*.dcm"))
@@ -305,9 +305,5 @@ def test_make_viewer_starts_the_emulator_and_prints_the_viewer_url(ohif_dist: Pa
         assert studies.status_code in (200, 204)
         assert studies.headers["Access-Control-Allow-Origin"] == base  # the viewer's origin may read it
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
-        pid_file = tmp_path / "emulator" / "emulator.pid"
-        if pid_file.exists():
-            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        stop_make(process, tmp_path / "emulator")
 
