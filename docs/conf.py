@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "tools"))  # solutions.py, for the lessons' exercises
 
 project = "DICOMweb tutorial"
 author = "dicomweb-tutorial contributors"
@@ -31,6 +32,8 @@ exclude_patterns = ["_build", "lessons/_learning_path.md", "**/.ipynb_checkpoint
 
 # Notebooks are shown as committed: their outputs were produced against the emulator.
 nb_execution_mode = "off"
+# The staged lessons are read with their exercises' solutions loaded into the solution cells.
+nb_custom_formats = {".ipynb": ["lessons.read_with_solutions", {"notebooks_dir": str(Path(__file__).parent / "lessons")}]}
 nb_output_stderr = "show"
 nb_merge_streams = True
 # No widget JavaScript from a CDN: the site must work offline.

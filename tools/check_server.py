@@ -3,8 +3,8 @@
 Usage (from the repository root, with DICOMWEB_URL etc. set as for JupyterLab):
     .venv/bin/python tools/check_server.py [LESSON ...]      e.g. 01_authenticate 03_retrieve
 
-Each lesson runs top to bottom in a fresh kernel, as "Restart & Run All" does; its own checks test
-every answer. Exit status 0 when all lessons ran, 1 when one failed (the failing cell is printed).
+Each lesson runs top to bottom in a fresh kernel, as "Restart & Run All" does, with its exercises'
+solutions loaded into their cells (notebooks/solutions/); its own checks test every answer. Exit status 0 when all lessons ran, 1 when one failed (the failing cell is printed).
 The committed notebooks are not modified.
 """
 
@@ -16,6 +16,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/ is not a package: its solutions.py
+import solutions  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -23,10 +26,11 @@ NOTEBOOKS = ROOT / "notebooks"
 def run_lesson(path: Path, env: dict[str, str] | None = None) -> nbformat.NotebookNode:
     """Execute the notebook at ``path`` in a fresh kernel whose environment is ``env``.
 
-    The kernel works in notebooks/, as in JupyterLab. A cell that raises (a failed check
+    The kernel works in notebooks/, as in JupyterLab. Each solution cell runs its solution (what a
+    learner gets by loading it), so a broken solution fails too. A cell that raises (a failed check
     included) raises nbclient's CellExecutionError, naming the cell and the error.
     """
-    notebook = nbformat.read(path, as_version=4)
+    notebook = solutions.with_solutions(nbformat.read(path, as_version=4), path.parent)
     client = NotebookClient(notebook, kernel_name="python3", timeout=600, allow_errors=False,
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute(env=dict(os.environ) if env is None else env)

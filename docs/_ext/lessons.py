@@ -2,8 +2,11 @@
 
 The notebooks live in ``<repo>/notebooks``; Sphinx only reads documents under its
 source directory, so at ``config-inited`` the lessons (``[0-9][0-9]_*.ipynb``) are
-copied into ``docs/lessons/`` (a build-only directory that ignores itself in git),
-together with the files their Markdown cells reference by relative path. A Markdown
+copied into ``docs/lessons/`` (a build-only directory that ignores itself in git), with
+their exercises' solution files and the files their Markdown cells reference by relative
+path. The site reads each notebook through ``read_with_solutions`` (conf.py's
+``nb_custom_formats``): each solution cell shows its file's code, collapsed by lessonpage.py,
+while the file offered for download stays the lesson as committed. A Markdown
 table of the learning path is generated from each notebook's title, "What you'll
 learn" and "Time" sections, for the landing page to include.
 """
@@ -17,6 +20,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+import solutions  # tools/solutions.py (conf.py puts tools/ on the path)
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError
@@ -144,6 +149,17 @@ def learning_path_table(lessons: list[Lesson]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def read_with_solutions(text: str, notebooks_dir: str) -> nbformat.NotebookNode:
+    """myst-nb's reader for the staged lessons: the notebook with each solution file in its cell, and
+    each explanation without the ``<details>`` wrapper it needs in JupyterLab (lessonpage.py collapses
+    it into the site's own box)."""
+    notebook = solutions.with_solutions(nbformat.reads(text, as_version=4), Path(notebooks_dir))
+    for cell in notebook.cells:
+        if solutions.is_explanation(cell):
+            cell.source = solutions.explanation_text(cell)
+    return notebook
+
+
 def _referenced_files(nb_path: Path, source_root: Path) -> list[Path]:
     """Files outside the notebook that its Markdown cells reference by relative path."""
     found = []
@@ -198,6 +214,9 @@ def stage_lessons(app: Sphinx, config: Config) -> None:
         shutil.copy2(nb_path, stage / nb_path.name)
         for ref in _referenced_files(nb_path, root):
             _stage_reference(srcdir, stage, root, source, ref)
+
+    if (source / solutions.SOLUTIONS_DIR).is_dir():
+        shutil.copytree(source / solutions.SOLUTIONS_DIR, stage / solutions.SOLUTIONS_DIR)
 
     lessons = [read_lesson(nb_path) for nb_path in notebooks]
     (stage / TABLE_FILE).write_text(learning_path_table(lessons), encoding="utf-8")

@@ -1,5 +1,7 @@
-"""End to end in JupyterLab: open lessons in Chromium, Run All Cells through the menu, no errors,
-and the notebook as JupyterLab saved it still passes strict nbval.
+"""End to end in JupyterLab: open lessons in Chromium, Run All Cells through the menu, no errors, no
+solution run, and the notebook as JupyterLab saved it still passes strict nbval; a lesson as committed
+opens unmodified, its solutions' explanations stay closed through Run All, and a solution loads
+into its cell with %load and runs.
 
 The notebooks are copied (outputs cleared) into a temporary folder, so the run never
 touches the committed ones; kernels reach the test emulator through the environment
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -27,6 +30,9 @@ from .jupyterlab import JupyterLab, start_jupyterlab
 
 # 02 prints a multipart body: the one whose line endings a save used to change.
 LESSONS = ["01_authenticate", "02_upload", "03_retrieve"]
+# Opened as committed, for what a learner sees first; its first exercise's solution is loaded.
+COMMITTED_LESSON = "02_upload"
+FIRST_SOLUTION = "solutions/02_instance_of_another_study.py"
 SANITIZE_FILE = REPO / "tests" / "notebooks" / "nbval_sanitize.cfg"
 RUN_TIMEOUT_MS = 300_000
 
@@ -72,6 +78,12 @@ def lab(kernel_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) ->
     root.mkdir()
     for name in LESSONS:
         _copy_without_outputs(REPO / "notebooks" / f"{name}.ipynb", root / f"{name}.ipynb")
+    shutil.copytree(REPO / "notebooks" / "solutions", root / "solutions")
+    # One lesson exactly as committed, outputs and all, with the solutions beside it.
+    committed = root / "committed"
+    committed.mkdir()
+    shutil.copy2(REPO / "notebooks" / f"{COMMITTED_LESSON}.ipynb", committed)
+    shutil.copytree(REPO / "notebooks" / "solutions", committed / "solutions")
     server = start_jupyterlab(root, base / "state", kernel_env)
     try:
         yield server
@@ -185,6 +197,9 @@ def test_run_all_cells_in_jupyterlab(lab: JupyterLab, kernel_env: dict[str, str]
     ]
     assert errors == [], "\n".join(errors)
     assert not_run == [], f"code cells that did not run: {not_run}"
+    # Run All leaves the solutions unrun: each cell only comments its %load line.
+    shown = [cell.source for cell in code_cells if "solution" in cell.metadata.get("tags", []) and cell.outputs]
+    assert shown == [], f"Run All showed a solution's output: {shown}"
     assert [cell.execution_count for cell in code_cells] == list(range(1, len(code_cells) + 1))
     assert (REPO / "notebooks" / f"{lesson}.ipynb").read_bytes() == committed
 
@@ -193,3 +208,52 @@ def test_run_all_cells_in_jupyterlab(lab: JupyterLab, kernel_env: dict[str, str]
     nbformat.write(saved, saved_copy)
     result = _run_nbval(saved_copy, kernel_env)
     assert result.returncode == 0, f"strict nbval fails on the notebook JupyterLab saved:\n{result.stdout[-6000:]}"
+
+
+def test_a_lesson_opens_unmodified_and_a_solution_loads_on_demand(lab: JupyterLab, chromium: Browser,
+                                                                 artifacts_dir: Path) -> None:
+    path = f"committed/{COMMITTED_LESSON}.ipynb"
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(lab.lab_url(path, workspace="committed"), wait_until="domcontentloaded")
+        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
+        page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=120_000)
+        _wait_for_kernel(lab, path)
+        # JupyterLab writes the kernel's language_info into the notebook and "collapsed" into a cell
+        # with hidden outputs: either one would mark the lesson modified before the learner did anything.
+        dirty = page.evaluate("() => [...document.querySelectorAll('.lm-TabBar-tab.jp-mod-dirty')]"
+                              ".map(tab => tab.textContent)")
+        assert dirty == [], f"the lesson opened marked modified (run make regenerate): {dirty}"
+
+        _run_all_cells(page)
+        page.wait_for_function(_RUN_FINISHED, timeout=RUN_TIMEOUT_MS, polling=500)
+        # Run All renders every Markdown cell, and opens any hidden input: the explanations stay shut.
+        explanations = page.evaluate("() => [...document.querySelectorAll('.jp-MarkdownCell details')]"
+                                     ".map(details => details.open)")
+        assert explanations and not any(explanations), f"explanations open after Run All: {explanations}"
+        # The learner's way to a solution: delete "# " before %load and run the cell, then run it again.
+        cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=f"# %load {FIRST_SOLUTION}")
+        assert cell.count() == 1, f"no solution cell loads {FIRST_SOLUTION}"
+        editor = cell.locator(".cm-content")
+        editor.click()
+        page.keyboard.press("Control+a")
+        page.keyboard.type(f"%load {FIRST_SOLUTION}")
+        page.keyboard.press("Control+Enter")
+        code = (REPO / "notebooks" / FIRST_SOLUTION).read_text(encoding="utf-8")
+        first_line = code.splitlines()[0]
+        loaded = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=first_line)
+        loaded.locator(".cm-content").wait_for(timeout=30_000)
+        assert loaded.count() == 1
+        assert loaded.locator(".cm-content").inner_text().startswith(f"# %load {FIRST_SOLUTION}")
+        loaded.locator(".cm-content").click()
+        page.keyboard.press("Control+Enter")
+        output = loaded.locator(".jp-OutputArea-output")
+        output.first.wait_for(timeout=60_000)
+        page.wait_for_function(_RUN_FINISHED, timeout=60_000, polling=250)
+        text = "\n".join(output.all_inner_texts())
+        page.screenshot(path=str(artifacts_dir / "jupyterlab__solution_loaded.png"))
+    finally:
+        context.close()
+    # The solution's own check printed its confirmation (helpers.checks.expect).
+    assert "409" in text and "Traceback" not in text, text

@@ -11,9 +11,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .conftest import DOCS, build_site
+from .conftest import DOCS, REPO, build_site
 
 sys.path.insert(0, str(DOCS / "_ext"))
+sys.path.insert(0, str(REPO / "tools"))  # the extension's solutions.py, as docs/conf.py puts it there
 import lessons  # noqa: E402  (the docs extension under test)
 import sitecheck  # noqa: E402
 import wirelexer  # noqa: E402
@@ -45,9 +46,12 @@ def _lesson(directory: Path, name: str, *, extra_markdown: str = "", code: str =
 
 @pytest.fixture
 def project(tmp_path: Path) -> tuple[Path, Path]:
-    """A private copy of docs/ (the build writes its staging folder there) and a notebooks folder."""
+    """A private copy of docs/ (the build writes its staging folder there) and a notebooks folder;
+    tools/solutions.py beside them, where conf.py finds it."""
     docs = tmp_path / "docs"
     shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("_build", "lessons", "__pycache__"))
+    (tmp_path / "tools").mkdir()
+    shutil.copy2(REPO / "tools" / "solutions.py", tmp_path / "tools")
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     return docs, notebooks
@@ -99,14 +103,16 @@ def test_solutions_are_collapsed_and_the_page_links_its_notebook(project) -> Non
     _, notebooks = project
     path = _lesson(notebooks, "01_only", code="print('the worked exercise')")
     nb = nbformat.read(path, as_version=4)
-    nb.cells.insert(2, nbformat.v4.new_code_cell("print('the answer')", metadata={"tags": ["solution"]}))
+    nb.cells.insert(2, nbformat.v4.new_code_cell("# %load solutions/01_answer.py", metadata={"tags": ["solution"]}))
     nbformat.write(nb, path)
+    (notebooks / "solutions").mkdir()
+    (notebooks / "solutions" / "01_answer.py").write_text("print('the answer')\n", encoding="utf-8")
     committed = path.read_bytes()
 
     result, html = _build(project)
     assert result.returncode == 0, result.stderr
     page = (html / "lessons" / "01_only.html").read_text(encoding="utf-8")
-    # The solution cell, input and all, inside a closed <details>; the other cell stays open.
+    # The solution cell, its file loaded into it, inside a closed <details>; the other cell stays open.
     solution = page[page.index('<div class="cell tag_solution'):]
     assert solution.index("<details") < solution.index("Show the solution") < solution.index("the answer")
     assert "<details open" not in page and page.count("<details") == 1

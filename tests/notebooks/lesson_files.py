@@ -17,6 +17,7 @@ _spec = importlib.util.spec_from_file_location("check_server", REPO / "tools" / 
 assert _spec is not None and _spec.loader is not None, "tools/check_server.py is missing"
 check_server = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(check_server)
+solutions = check_server.solutions  # tools/solutions.py, as check_server imported it
 
 _FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
 

@@ -6,15 +6,17 @@ It starts the emulator on a free port with a temporary data directory, points th
 through the environment, runs ``jupyter nbconvert --to notebook --execute --inplace`` on each
 notebook in order (all of notebooks/NN_*.ipynb by default), and stops the emulator. The
 nbconvert options keep the files stable: no per-cell timing, and all metadata cleared except the
-kernelspec, the language name, cell tags and the collapsed state of solution cells.
+kernelspec, the language information the kernel reports (JupyterLab writes it into a notebook it
+opens, and would mark a notebook without it as modified) and cell tags.
 
 Then each notebook is put in its committed form (``committed_form``):
 
 - the outputs show the URL a learner's own run shows, ``http://127.0.0.1:8765/v2``, not the free
   port this run used (nbval_sanitize.cfg masks the port of the emulator's base URL on both sides);
-- exercise solutions (cells tagged ``solution``) keep no outputs, so a learner does not read the
-  answer before trying, and carry ``nbval-ignore-output``: nbval still runs them, so a solution that
-  breaks still fails the tests, but has no committed output to compare with.
+- an exercise's solution cell (tagged ``solution``) holds only a commented ``%load`` line
+  (tools/solutions.py), so it has no output and its only metadata is its tag; the solution files
+  themselves run wherever tools/check_server.py runs a lesson (tests/notebooks/test_rerun.py,
+  the Orthanc and Azure-path runs).
 """
 
 import os
@@ -30,7 +32,6 @@ import nbformat
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 SOLUTION_TAG = "solution"
-IGNORE_OUTPUT_TAG = "nbval-ignore-output"
 
 NBCONVERT_OPTIONS = ["--to", "notebook", "--execute", "--inplace"]
 # As a config file: the metadata masks hold tuples, which the command line cannot express.
@@ -39,8 +40,8 @@ c.ExecutePreprocessor.kernel_name = "python3"
 c.ExecutePreprocessor.timeout = 600
 c.ExecutePreprocessor.record_timing = False
 c.ClearMetadataPreprocessor.enabled = True
-c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {"kernelspec", ("language_info", "name")}
-c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = {"tags", ("jupyter", "source_hidden"), ("jupyter", "outputs_hidden")}
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {"kernelspec", "language_info"}
+c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = {"tags"}
 """
 
 
@@ -64,17 +65,16 @@ def _replace_in_strings(value: object, old: str, new: str) -> object:
 def committed_form(notebook: nbformat.NotebookNode, run_root_url: str, default_root_url: str
                    ) -> nbformat.NotebookNode:
     """``notebook`` as committed: outputs name ``default_root_url`` instead of the run's emulator
-    (``run_root_url``, e.g. ``http://127.0.0.1:37573``), and solution cells have no outputs."""
+    (``run_root_url``, e.g. ``http://127.0.0.1:37573``), and solution cells have no outputs and no
+    metadata but their tag."""
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
-        tags = cell.metadata.get("tags", [])
-        if SOLUTION_TAG in tags:
+        if SOLUTION_TAG in cell.metadata.get("tags", []):
+            # Only the load line, visible: JupyterLab adds "collapsed" to a cell whose outputs are
+            # hidden, which would mark the notebook modified as soon as it opens.
             cell.outputs = []
-            # Collapsed in JupyterLab, code and (empty) output alike, so the learner tries first.
-            cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
-            if IGNORE_OUTPUT_TAG not in tags:
-                cell.metadata["tags"] = [*tags, IGNORE_OUTPUT_TAG]
+            cell.metadata = nbformat.from_dict({"tags": [SOLUTION_TAG]})
             continue
         # Only the exact URL of this run's emulator: nothing else that looks like a port changes.
         outputs = [nbformat.from_dict(_replace_in_strings(output, run_root_url, default_root_url))

@@ -3,7 +3,7 @@
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from regenerate import IGNORE_OUTPUT_TAG, committed_form
+from regenerate import committed_form
 
 RUN, DEFAULT = "http://127.0.0.1:37573", "http://127.0.0.1:8765"
 
@@ -35,15 +35,18 @@ def test_outputs_show_the_default_url_and_nothing_else_changes() -> None:
     nbformat.validate(nb)
 
 
-def test_solutions_keep_no_outputs_but_are_still_run_by_nbval() -> None:
-    solution = new_code_cell("print(401)", outputs=[_stdout("401\n")], metadata={"tags": ["solution"]})
+def test_solution_cells_keep_no_outputs_and_only_their_tag() -> None:
+    # A solution cell that a learner loaded and ran, then saved: back to no output, and no collapsed
+    # state for JupyterLab to rewrite when it opens the notebook.
+    solution = new_code_cell("print(401)", outputs=[_stdout("401\n")],
+                             metadata={"tags": ["solution"], "collapsed": True, "jupyter": {"outputs_hidden": True}})
     other = new_code_cell("print(1)", outputs=[_stdout("1\n")], metadata={"tags": ["exercise"]})
     nb = new_notebook(cells=[solution, other])
 
     committed_form(nb, RUN, DEFAULT)
     committed_form(nb, RUN, DEFAULT)  # a second regenerate changes nothing more
 
-    assert solution.outputs == [] and solution.metadata["tags"] == ["solution", IGNORE_OUTPUT_TAG]
+    assert solution.outputs == [] and solution.metadata == {"tags": ["solution"]}
     assert other.outputs == [_stdout("1\n")] and other.metadata["tags"] == ["exercise"]
 
 

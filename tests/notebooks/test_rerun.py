@@ -1,6 +1,7 @@
 """The notebooks can be run again and again, in any order, against one server.
 
-Each notebook is executed twice in a row, then all of them in reverse order, with nbclient
+Each notebook is executed twice in a row, then all of them in reverse order, with nbclient (its
+exercise solutions loaded into their cells: tools/check_server.py)
 against one emulator (fixture ``kernel_env``); a cell that raises (a failed assert included) fails the test.
 """
 

@@ -1,0 +1,6 @@
+r = client.session.delete(client.url("studies/1.2.826.0.1.3680043.8.498.1"))
+print("unknown UID:  ", end=" ")
+expect(r, 404)
+r = client.session.delete(client.url("studies/not-a-uid"))
+show_response(r)
+expect(r, 400, content_type="text/plain")
