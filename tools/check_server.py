@@ -4,7 +4,8 @@ Usage (from the repository root, with DICOMWEB_URL etc. set as for JupyterLab):
     .venv/bin/python tools/check_server.py [LESSON ...]      e.g. 01_authenticate 03_retrieve
 
 Each lesson runs top to bottom in a fresh kernel, as "Restart & Run All" does, with its exercises'
-solutions loaded into their cells (notebooks/solutions/); its own checks test every answer. Exit status 0 when all lessons ran, 1 when one failed (the failing cell is printed).
+solutions loaded into their cells (notebooks/solutions/); its own checks test every answer. Exit
+status 0 when all lessons ran, 1 when one failed (the failing cell is printed).
 The committed notebooks are not modified.
 """
 

@@ -232,7 +232,8 @@ def test_exercises_have_a_working_cell_then_a_solution_loaded_on_demand(lesson):
         code = path.read_text(encoding="utf-8")
         assert "expect" in code, f"{where}: {path.name} checks nothing (end it with expect or expect_value)"
         assert not re.match(r"#\s*solution", code, re.IGNORECASE), f"{where}: {path.name} must start neutrally"
-        assert solutions.is_explanation(explanation), f"{where}: the solution's explanation must follow it, tagged solution"
+        assert solutions.is_explanation(explanation), \
+            f"{where}: the solution's explanation must follow it, tagged solution"
         assert solutions.explanation_text(explanation).strip(), f"{where}: the explanation is empty"
         assert explanation.metadata == {"tags": ["solution"]}, \
             f"{where}: the explanation carries metadata (a hidden input would open on Run All)"
