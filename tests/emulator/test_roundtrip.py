@@ -8,7 +8,8 @@ import pydicom
 import pytest
 from PIL import Image
 
-from emulator_testlib import DICOM_JSON, session_for, stow
+from tests.emulator.emulator_testlib import session_for
+from tests.support.stow import DICOM_JSON, stow
 
 REPO = Path(__file__).resolve().parents[2]
 DATA_FILES = sorted((REPO / "data").glob("*.dcm"))
