@@ -113,7 +113,7 @@ docs: $(STAMP_DOCS)
 
 # Re-execute every notebook against a fresh emulator and store its outputs (commit the result).
 regenerate: $(STAMP_TEST)
-	$(BIN)/python tests/notebooks/regenerate.py
+	$(BIN)/python -m tests.notebooks.regenerate
 
 # The lessons without their exercise solutions and outputs, for a workshop (build/student-notebooks/);
 # `make lab-student` opens them.

@@ -14,8 +14,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parent
 SANITIZE_FILE = REPO / "tests" / "notebooks" / "nbval_sanitize.cfg"
-# Variables a user may have set for their own server: the notebooks under test must not see them.
-FOREIGN_VARIABLES = ("DICOMWEB_TOKEN", "DICOMWEB_EMULATOR_PORT")
 
 _state: dict = {}
 
@@ -31,22 +29,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if not session.config.getoption("nbval", default=False):
         return
     from mock_server.launcher import start_emulator
+    from tests.support.kernels import emulator_kernel_env
 
     import matplotlib.font_manager  # noqa: F401 - builds the font cache now, not on a kernel's stderr
 
     data_dir = Path(tempfile.mkdtemp(prefix="nbval-emulator-"))
     emulator = start_emulator(data_dir=data_dir, port=0)
-    environment = {
-        "DICOMWEB_URL": emulator.base_url("v2"),
-        "DICOMWEB_AUTH": "emulator",
-        "DICOMWEB_SERVER": "azure",
-        "DICOMWEB_EMULATOR_DATA_DIR": str(data_dir),
-    }
-    _state.update(emulator=emulator, data_dir=data_dir,
-                  saved={name: os.environ.get(name) for name in (*environment, *FOREIGN_VARIABLES)})
-    for name in FOREIGN_VARIABLES:
-        os.environ.pop(name, None)
-    os.environ.update(environment)
+    # The kernels inherit this process's environment: it becomes theirs (no DICOMWEB_* of the user's).
+    saved = {name: value for name, value in os.environ.items() if name.startswith("DICOMWEB_")}
+    _state.update(emulator=emulator, data_dir=data_dir, saved=saved)
+    for name in saved:
+        del os.environ[name]
+    os.environ.update({name: value for name, value in emulator_kernel_env(emulator).items()
+                       if name.startswith("DICOMWEB_")})
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -54,9 +49,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if emulator is None:
         return
     emulator.stop()
-    for name, value in _state.pop("saved").items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    for name in [name for name in os.environ if name.startswith("DICOMWEB_")]:
+        del os.environ[name]
+    os.environ.update(_state.pop("saved"))
     shutil.rmtree(_state.pop("data_dir"), ignore_errors=True)

@@ -34,13 +34,14 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "emulator"))
-sys.path.insert(0, str(ROOT / "tests" / "orthanc"))
+if str(ROOT) not in sys.path:  # run as a script: make the repository's packages (tests.support…) importable
+    sys.path.insert(0, str(ROOT))
 
-import orthanc_session  # noqa: E402  (loads tools/orthanc_peer.py by path, as the tests do)
-from emulator_testlib import Instance, build_instance, multipart, new_uid  # noqa: E402
 from mock_server.launcher import start_emulator  # noqa: E402
+from tests.support import orthanc_session  # noqa: E402
+from tests.support.part10 import Instance, build_instance, new_uid  # noqa: E402
+from tests.support.stow import multipart  # noqa: E402
+from tools import orthanc_peer  # noqa: E402
 
 DICOM_JSON = "application/dicom+json"
 WADO_ACCEPT = 'multipart/related; type="application/dicom"; transfer-syntax=*'
@@ -100,7 +101,7 @@ def emulator_server(work: Path, studies: list[str]) -> tuple[Server, Callable[[]
 
 
 def orthanc_server(work: Path) -> tuple[Server, Callable[[], None]]:
-    peer = orthanc_session.tool().start(work / "orthanc")
+    peer = orthanc_peer.start(work / "orthanc")
     session = requests.Session()
 
     def empty() -> None:

@@ -24,12 +24,13 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "emulator"))
+if str(ROOT) not in sys.path:  # run as a script: make the repository's packages (tests.support…) importable
+    sys.path.insert(0, str(ROOT))
 
-from emulator_testlib import build_instance, multipart  # noqa: E402
 from mock_server.dicomfile import Accepted, inspect_file  # noqa: E402
 from mock_server.launcher import Emulator, start_emulator  # noqa: E402
+from tests.support.part10 import build_instance  # noqa: E402
+from tests.support.stow import multipart  # noqa: E402
 from mock_server.storage import StagedInstance, Store  # noqa: E402
 
 DICOM_JSON = {"Accept": "application/dicom+json"}

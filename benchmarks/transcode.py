@@ -19,14 +19,16 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import requests
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.uid import ImplicitVRLittleEndian, generate_uid
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:  # run as a script: make the repository's packages (tests.support…) importable
+    sys.path.insert(0, str(ROOT))
 
 from helpers.multipart import encode_multipart_related  # noqa: E402
 from mock_server.launcher import start_emulator  # noqa: E402
+from tests.support.part10 import to_part10  # noqa: E402
 
 ROWS = COLUMNS = 512
 J2K = "1.2.840.10008.1.2.4.90"
@@ -48,13 +50,7 @@ def instance(frames: int) -> bytes:
     for f in range(frames):
         pixels[f] = np.where(body, 1000 + (x + f) % 64, 24) + rng.integers(0, 20, (ROWS, COLUMNS))
     ds.PixelData = pixels.tobytes()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    out = io.BytesIO()
-    ds.save_as(out, enforce_file_format=True)
-    return out.getvalue()
+    return to_part10(ds, ImplicitVRLittleEndian)
 
 
 def status(pid: int, field: str) -> int:

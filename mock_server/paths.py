@@ -15,7 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .versions import is_version_segment
 
-# Every literal segment of the emulator's routes; UIDs and frame lists are digits, so never collide.
+# Every literal segment of the emulator's routes (tests/unit/test_route_literals.py checks them against
+# app.routes); UIDs and frame lists are digits, so never collide.
 LITERALS = frozenset({"studies", "series", "instances", "metadata", "frames", "rendered", "changefeed", "latest",
                       "partitions"})
 _ENCODED_SLASH = re.compile(r"%2F", re.IGNORECASE)

@@ -1,15 +1,14 @@
 """Session fixtures shared by the whole test tree: one emulator and one Orthanc peer on loopback."""
 
-import importlib.util
 import socket
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 from mock_server.launcher import Emulator, start_emulator
+from tests.support import orthanc_session
 from tests.support.sessions import EmulatorSession
+from tools.orthanc_peer import OrthancPeer
 
 
 def _free_port() -> int:
@@ -53,18 +52,6 @@ def emulator_client(emulator_session: Callable[..., EmulatorSession]) -> Emulato
     return emulator_session()
 
 
-# tests/orthanc/orthanc_session.py manages the one Orthanc peer of a session. The test folders are
-# not packages, so it is loaded by path, once, under a fixed module name every folder can import.
-_ORTHANC_SESSION = "dicomweb_tutorial_orthanc_session"
-if _ORTHANC_SESSION not in sys.modules:
-    _spec = importlib.util.spec_from_file_location(
-        _ORTHANC_SESSION, Path(__file__).with_name("orthanc") / "orthanc_session.py")
-    assert _spec is not None and _spec.loader is not None, "tests/orthanc/orthanc_session.py is missing"
-    sys.modules[_ORTHANC_SESSION] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules[_ORTHANC_SESSION])
-orthanc_session = sys.modules[_ORTHANC_SESSION]
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the tests that need Chromium or the Orthanc peer, by the fixtures they use (`make test-fast`
     deselects them); tests/standard asks for Orthanc through its ``dicomweb_server`` parameter."""
@@ -78,9 +65,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def orthanc(tmp_path_factory: pytest.TempPathFactory):
+def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrthancPeer]:
     """The shared Orthanc peer (``.dicomweb_url``, ``.rest_url``); skipped only when Orthanc is
     missing and cannot be installed (not root)."""
-    peer = orthanc_session.acquire(tmp_path_factory)
+    peer = orthanc_session.start_peer(tmp_path_factory.mktemp("orthanc-peer"))
     yield peer
-    orthanc_session.release()
+    peer.stop()

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.lessons import lesson_paths
 from tests.support.processes import stop_make
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSONS = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = [path.name for path in lesson_paths()]
 # The lesson JupyterLab opens on: the lowest-numbered notebook, whichever that is.
 FIRST_LESSON = LESSONS[0]
 TOKEN = "make-lab-test"

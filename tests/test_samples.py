@@ -15,8 +15,8 @@ from pydicom.dataset import Dataset
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 GENERATOR = DATA / "make_samples.py"
-# Microsoft's originals, present on development machines and CI only (never in the repo).
-REFERENCE = ROOT.parent / "shared" / "reference-dcms"
+# Microsoft's originals, vendored with their licence for these tests (tests/data/microsoft-dcms/README.md).
+REFERENCE = ROOT / "tests" / "data" / "microsoft-dcms"
 
 NAMES = ["blue-circle", "green-square", "red-triangle"]
 FILES = [f"{name}.dcm" for name in NAMES] + ["dicom-metadata.csv"]
@@ -142,9 +142,8 @@ def committed(name: str) -> Dataset:
     return pydicom.dcmread(DATA / f"{name}.dcm")
 
 
-def original(name: str) -> Dataset | None:
-    path = REFERENCE / f"{name}.dcm"
-    return pydicom.dcmread(path) if path.is_file() else None
+def original(name: str) -> Dataset:
+    return pydicom.dcmread(REFERENCE / f"{name}.dcm")
 
 
 def run_generator(*args: str) -> subprocess.CompletedProcess[str]:
@@ -195,14 +194,12 @@ def test_metadata_matches_the_expected_table(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_metadata_matches_the_original_where_available(name: str) -> None:
-    """Element for element (tag, VR, value, order) against Microsoft's file; against the table without it."""
+def test_metadata_matches_the_original(name: str) -> None:
+    """Element for element (tag, VR, value, order) against Microsoft's file."""
     reference = original(name)
-    expected = elements(reference) if reference is not None else expected_elements(name)
-    assert elements(committed(name)) == expected
-    if reference is not None:
-        assert len(reference.PixelData) == len(committed(name).PixelData)
-        assert reference.file_meta.ImplementationVersionName == "PYDICOM 1.4.2"  # what DELIBERATELY_CHANGED replaces
+    assert elements(committed(name)) == elements(reference)
+    assert len(reference.PixelData) == len(committed(name).PixelData)
+    assert reference.file_meta.ImplementationVersionName == "PYDICOM 1.4.2"  # what DELIBERATELY_CHANGED replaces
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -214,11 +211,9 @@ def test_shapes_are_drawn_where_expected(name: str) -> None:
     assert tuple(image[row, column]) == COLOURS[name]
     for row, column in BACKGROUND:
         assert tuple(image[row, column]) == GREY, (row, column)
-    reference = original(name)
-    if reference is not None:
-        reference_image = frame(reference)
-        for row, column in [SHAPE_CENTRES[name], *BACKGROUND]:
-            assert tuple(reference_image[row, column]) == tuple(image[row, column]), (row, column)
+    reference_image = frame(original(name))
+    for row, column in [SHAPE_CENTRES[name], *BACKGROUND]:
+        assert tuple(reference_image[row, column]) == tuple(image[row, column]), (row, column)
 
 
 def test_triangle_points_up() -> None:
@@ -248,14 +243,12 @@ def test_metadata_csv_describes_the_files() -> None:
             "DERIVED", "1", "SECONDARY", "OTHER",
         )
         assert (row["PixelSpacing"], row["MultiPixelSpacing"], row["PixelSpacing1"]) == ("1", "1", "1")
-    original_csv = REFERENCE / "dicom-metadata.csv"
-    if original_csv.is_file():
-        originals = _read_csv(original_csv)
-        assert list(originals[0]) == list(rows[0])  # same columns, same order
-        for ours, theirs in zip(rows, originals, strict=True):
-            assert {k: v for k, v in ours.items() if k != "fname"} == {
-                k: v for k, v in theirs.items() if k != "fname"
-            }
+    originals = _read_csv(REFERENCE / "dicom-metadata.csv")
+    assert list(originals[0]) == list(rows[0])  # same columns, same order
+    for ours, theirs in zip(rows, originals, strict=True):
+        assert {k: v for k, v in ours.items() if k != "fname"} == {
+            k: v for k, v in theirs.items() if k != "fname"
+        }
 
 
 def test_ct_series_is_deterministic_and_a_stackable_volume(tmp_path: Path) -> None:

@@ -17,10 +17,10 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/ is not a package: its solutions.py
-import solutions  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: make the repository's packages importable
+    sys.path.insert(0, str(ROOT))
+from tools import solutions  # noqa: E402
 NOTEBOOKS = ROOT / "notebooks"
 
 

@@ -1,16 +1,16 @@
 """Fixtures for the helper tests: fake transports, synthetic DICOM files, the shared Orthanc peer."""
 
 from collections.abc import Callable
-from io import BytesIO
 
 import numpy as np
 import pydicom
 import pytest
 import requests
-from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+
+from tests.support.part10 import to_part10
 
 
 def _make_response(status: int = 200, body: bytes = b"", headers: dict[str, str] | None = None,
@@ -79,13 +79,7 @@ def _make_dicom(study_uid: str | None = None, series_uid: str | None = None, pat
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
     ds.PixelData = np.arange(rows * columns, dtype=np.uint8).tobytes()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    buffer = BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
+    return to_part10(ds, ExplicitVRLittleEndian)
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ The rule (mock_server/README.md, "What a client may import"): a client imports `
 """
 
 import json
-import os
 import subprocess
 import sys
 
 from mock_server.launcher import Emulator
+from tests.support.kernels import emulator_kernel_env
 
 CLIENT_MODULES = {"mock_server", "mock_server.tokens", "mock_server.launcher"}
 SERVER_FRAMEWORKS = {"starlette", "uvicorn", "anyio", "multipart", "python_multipart", "h11", "httptools",
@@ -31,9 +31,7 @@ print(json.dumps({
 
 
 def test_connect_and_search_load_no_server_module(emulator: Emulator) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DICOMWEB_")}
-    env.update(DICOMWEB_URL=emulator.base_url("v2"), DICOMWEB_AUTH="emulator",
-               DICOMWEB_EMULATOR_DATA_DIR=str(emulator.data_dir))
+    env = emulator_kernel_env(emulator)
     result = subprocess.run([sys.executable, "-c", KERNEL], capture_output=True, text=True, env=env,
                             timeout=120)
     assert result.returncode == 0, result.stderr

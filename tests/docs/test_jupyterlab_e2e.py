@@ -11,7 +11,6 @@ variables that ``helpers.connect()`` reads.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from tests.support.kernels import emulator_kernel_env
 
 from .conftest import REPO
 from .jupyterlab import JupyterLab, start_jupyterlab
@@ -62,13 +63,7 @@ def _copy_without_outputs(source: Path, target: Path) -> None:
 @pytest.fixture(scope="module")
 def kernel_env(emulator) -> dict[str, str]:
     """The environment of every kernel here (JupyterLab's and nbval's): the test emulator."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DICOMWEB_")}
-    env.update(
-        DICOMWEB_URL=emulator.base_url("v2"),
-        DICOMWEB_AUTH="emulator",
-        DICOMWEB_EMULATOR_DATA_DIR=str(emulator.data_dir),
-    )
-    return env
+    return emulator_kernel_env(emulator)
 
 
 @pytest.fixture(scope="module")

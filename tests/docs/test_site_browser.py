@@ -9,9 +9,11 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import pytest
 from playwright.sync_api import Locator
 
+from tests.support.lessons import lesson_paths
+
 from .conftest import NOTEBOOKS_DIR
 
-NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = lesson_paths(NOTEBOOKS_DIR)
 CONTENT_PAGES = ["index.html", "emulator.html", "other-servers.html", "teaching.html", "coming-from-microsoft.html"] + [
     f"lessons/{nb.stem}.html" for nb in NOTEBOOKS
 ]

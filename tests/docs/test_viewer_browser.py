@@ -6,12 +6,10 @@ emulator's DICOMweb base URL directly, with a reader's token, as it would call A
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +29,7 @@ from helpers.samples import ct_series
 from helpers.viewer import viewer_url
 from mock_server.launcher import Emulator, start_emulator
 from tests.support.processes import stop_make
+from tools import viewer
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((REPO / "data").glob("*.dcm"))
@@ -42,18 +41,6 @@ SCREENSHOT = "viewer-sample-study.png"
 CT_SCREENSHOT = "viewer-ct-series.png"
 # Generous: two CPU cores shared with other test runs, and OHIF loads ~200 MB of scripts.
 TIMEOUT_MS = 60_000
-
-
-def _load_tool():
-    name = "dicomweb_tutorial_viewer_tool"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "tools" / "viewer.py")
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-viewer = _load_tool()
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.uid import (UID, JPEG2000, JPEG2000Lossless, JPEGBaseline8Bit, JPEGLossless, JPEGLosslessSV1,
                          JPEGLSLossless, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian,
                          RLELossless)
 
-from emulator_testlib import MULTIFRAME_GRAY, SECONDARY_CAPTURE, Instance, new_uid
+from tests.support.part10 import MULTIFRAME_GRAY, SECONDARY_CAPTURE, Instance, file_meta, new_uid, to_part10
 
 # v2 conformance statement, "Retrieve Transfer Syntax".
 SOURCES = [ImplicitVRLittleEndian, ExplicitVRLittleEndian, ExplicitVRBigEndian, JPEGBaseline8Bit,
@@ -65,10 +65,7 @@ def _native(frames: int, rows: int, columns: int, samples: int, bits: int, study
         ds.NumberOfFrames = frames
     ds.PixelData = pixels(frames, rows, columns, samples, bits).tobytes()
     ds["PixelData"].VR = "OW" if bits > 8 else "OB"
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta = file_meta(ds, ExplicitVRLittleEndian)
     ds.preamble = b"\0" * 128
     return ds
 
@@ -111,10 +108,7 @@ def build_compressed(syntax: str, frames: int = 2, rows: int = 64, columns: int 
         ds.file_meta.TransferSyntaxUID = UID(syntax)
     else:
         ds.file_meta.TransferSyntaxUID = UID(syntax)
-    buffer = io.BytesIO()
-    ds.preamble = b"\0" * 128
-    ds.save_as(buffer, enforce_file_format=True)
-    data = buffer.getvalue()
+    data = to_part10(ds, preamble=b"\0" * 128)
     stored = pydicom.dcmread(io.BytesIO(data))
     assert stored.file_meta.TransferSyntaxUID == syntax
     decoded = stored.pixel_array.reshape((frames, rows, columns) + ((samples,) if samples > 1 else ()))

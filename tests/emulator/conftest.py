@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 import requests
 
-from emulator_testlib import Instance, build_instance, stow
+from tests.support.sessions import EmulatorSession
+from tests.support.part10 import Instance, build_instance
+from tests.support.stow import stow
 from mock_server.launcher import Emulator, start_emulator
 
 
@@ -17,10 +19,10 @@ def make_instance() -> Callable[..., Instance]:
 
 
 @pytest.fixture
-def stored(emulator_client: requests.Session) -> Callable[..., Instance]:
+def stored(emulator_client: EmulatorSession) -> Callable[..., Instance]:
     """Store a fresh synthetic instance (same arguments as ``build_instance``) and return it."""
 
-    def store(**kwargs: object) -> Instance:
+    def store(**kwargs: Any) -> Instance:  # build_instance's keywords
         instance = build_instance(**kwargs)
         response = stow(emulator_client, [instance.data])
         assert response.status_code == 200, response.text

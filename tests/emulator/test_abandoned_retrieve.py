@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from emulator_testlib import build_instance, stow
+from tests.support.part10 import build_instance
+from tests.support.stow import stow
 
 ANY_TS = 'multipart/related; type="application/dicom"; transfer-syntax=*'
 

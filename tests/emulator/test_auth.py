@@ -9,7 +9,9 @@ import jwt
 import pytest
 import requests
 
-from emulator_testlib import DICOM_JSON, PLAIN, build_instance, multipart
+from tests.emulator.emulator_testlib import PLAIN
+from tests.support.part10 import build_instance
+from tests.support.stow import DICOM_JSON, multipart
 from mock_server.tokens import AUDIENCE, load_secret, make_token
 
 ROUTES = [  # (method, path relative to the base URL) covering every route family

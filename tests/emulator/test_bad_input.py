@@ -20,9 +20,9 @@ from pydicom.uid import DeflatedExplicitVRLittleEndian
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from emulator_testlib import (
-    DICOM_JSON, PLAIN, build_instance, invalid_uid_text, multipart, raw_request, read_multipart, stow,
-)
+from tests.emulator.emulator_testlib import PLAIN, invalid_uid_text, raw_request, read_multipart
+from tests.support.part10 import build_instance
+from tests.support.stow import DICOM_JSON, multipart, stow
 from mock_server.app import create_app, endpoint
 from mock_server.tokens import make_token
 from mock_server.storage import Store

@@ -4,17 +4,17 @@ The feed is shared by every test of the session, so each test first reads the la
 number and only looks at the entries that come after it (or at its own instances' UIDs).
 """
 
-import io
 import re
 from datetime import datetime, timedelta
 
 import pytest
 import requests
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import UID, ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+from pydicom.uid import generate_uid
 
 from helpers.multipart import encode_multipart_related
 from mock_server.launcher import start_emulator
+from tests.support.part10 import bare_instance
+from tests.support.stow import stow as store_files
 
 JSON_UTF8 = "application/json; charset=utf-8"
 ENTRY_KEYS = ["sequence", "partitionName", "studyInstanceUid", "seriesInstanceUid", "sopInstanceUid",
@@ -23,26 +23,14 @@ TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}\+00:00$")
 
 
 def make_instance(study: str, series: str, sop: str) -> bytes:
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop)
-    ds.SOPClassUID = SecondaryCaptureImageStorage
-    ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID = sop, study, series
-    ds.PatientID, ds.PatientName = "FEED-1", "Feed^Test"
-    buffer = io.BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
+    return bare_instance(study, series, sop, PatientID="FEED-1", PatientName="Feed^Test")
 
 
 def stow(client, count: int = 1) -> list[tuple[str, str, str]]:
     """Store ``count`` new instances in one request; return their (study, series, sop) UIDs."""
     study, series = generate_uid(), generate_uid()
     keys: list[tuple[str, str, str]] = [(study, series, generate_uid()) for _ in range(count)]
-    body, content_type = encode_multipart_related([make_instance(*k) for k in keys])
-    response = client.post(f"{client.base}/studies", data=body,
-                           headers={"Content-Type": content_type, "Accept": "application/dicom+json"})
+    response = store_files(client, [make_instance(*k) for k in keys])
     assert response.status_code == 200, response.text
     return keys
 

@@ -13,7 +13,8 @@ import requests
 
 from tests.support.sessions import EmulatorSession
 
-from emulator_testlib import build_instance, stow
+from tests.support.part10 import build_instance
+from tests.support.stow import stow
 from mock_server.tokens import ALGORITHM, AUDIENCE, PARTITION_CLAIM, load_secret
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,7 +3,9 @@
 import threading
 from collections.abc import Callable
 
-from emulator_testlib import DICOM_JSON, Instance, build_instance, read_multipart, session_for, stow
+from tests.emulator.emulator_testlib import read_multipart, session_for
+from tests.support.part10 import Instance, build_instance
+from tests.support.stow import DICOM_JSON, stow
 
 ANY = "application/dicom; transfer-syntax=*"
 MULTIPART_ANY = 'multipart/related; type="application/dicom"; transfer-syntax=*'

@@ -4,7 +4,9 @@ import sqlite3
 
 import pytest
 
-from emulator_testlib import DICOM_JSON, PLAIN, build_instance, invalid_uid_text, stow
+from tests.emulator.emulator_testlib import PLAIN, invalid_uid_text
+from tests.support.part10 import build_instance
+from tests.support.stow import DICOM_JSON, stow
 
 
 def metadata_status(client, path):

@@ -20,8 +20,9 @@ from dicomweb_client.api import DICOMwebClient
 from pydicom.encaps import generate_frames
 from pydicom.uid import JPEG2000Lossless, RLELossless
 
-from compressed_testlib import build_compressed
-from emulator_testlib import build_instance, stow
+from tests.emulator.compressed_testlib import build_compressed
+from tests.support.part10 import build_instance
+from tests.support.stow import stow
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 from pydicom.uid import JPEGBaseline8Bit
 
-from emulator_testlib import PLAIN, read_multipart, send
+from tests.emulator.emulator_testlib import PLAIN, read_multipart, send
 
 OCTET_ANY = 'multipart/related; type="application/octet-stream"; transfer-syntax=*'
 EXPLICIT = "1.2.840.10008.1.2.1"

@@ -21,7 +21,9 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import UID
 
-from emulator_testlib import DICOM_JSON, PLAIN, build_instance, session_for, stow
+from tests.emulator.emulator_testlib import PLAIN, session_for
+from tests.support.part10 import build_instance
+from tests.support.stow import DICOM_JSON, stow
 
 ANY = "application/dicom; transfer-syntax=*"
 FRAME = "application/octet-stream; transfer-syntax=*"
@@ -54,7 +56,7 @@ def deflate_bomb(inflated_mib: int) -> bytes:
         out += deflater.compress(zeros)
     out += deflater.flush()
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = inst.sop_class, inst.sop
+    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = UID(inst.sop_class), UID(inst.sop)
     meta.TransferSyntaxUID = UID(DEFLATED)
     head = DicomBytesIO()
     head.write(b"\0" * 128 + b"DICM")

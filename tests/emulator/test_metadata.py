@@ -2,7 +2,9 @@
 
 import pytest
 
-from emulator_testlib import DICOM_JSON, DICOM_JSON_UTF8, PLAIN, build_instance, send, stow
+from tests.emulator.emulator_testlib import DICOM_JSON_UTF8, PLAIN, send
+from tests.support.part10 import build_instance
+from tests.support.stow import DICOM_JSON, stow
 
 
 def test_instance_metadata_is_an_array_without_bulk_data(emulator_client, stored):

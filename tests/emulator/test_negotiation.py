@@ -4,7 +4,9 @@
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian, JPEGBaseline8Bit
 
-from emulator_testlib import PLAIN, as_stored, build_instance, read_multipart, send, stow
+from tests.emulator.emulator_testlib import PLAIN, read_multipart, send
+from tests.support.part10 import as_stored, build_instance
+from tests.support.stow import stow
 
 EXPLICIT = "1.2.840.10008.1.2.1"
 NOT_ACCEPTABLE = "The request headers are not acceptable"

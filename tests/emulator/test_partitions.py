@@ -14,7 +14,9 @@ import jwt
 import pytest
 import requests
 
-from emulator_testlib import DICOM_JSON, PLAIN, build_instance, session_for, stow
+from tests.emulator.emulator_testlib import PLAIN, session_for
+from tests.support.part10 import build_instance
+from tests.support.stow import DICOM_JSON, stow
 from tests.support.sessions import EmulatorSession
 from mock_server.launcher import Emulator, emulator_command, start_emulator
 from mock_server.tokens import ALGORITHM, AUDIENCE, load_secret

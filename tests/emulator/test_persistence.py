@@ -11,7 +11,9 @@ from pathlib import Path
 import pydicom
 import requests
 
-from emulator_testlib import DICOM_JSON, build_instance, session_for, stow
+from tests.emulator.emulator_testlib import session_for
+from tests.support.part10 import build_instance
+from tests.support.stow import DICOM_JSON, stow
 
 ANY = "application/dicom; transfer-syntax=*"
 

@@ -4,18 +4,17 @@ Every test works on synthetic studies stored by the module fixture under a Patie
 and filters on it (or on its UIDs), so data stored by other tests never shows up in the results.
 """
 
-import io
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import requests
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import UID, ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+from pydicom.uid import SecondaryCaptureImageStorage, generate_uid
 
 from helpers import samples
-from helpers.multipart import encode_multipart_related
 from mock_server.launcher import start_emulator
+from tests.support.part10 import bare_instance
+from tests.support.stow import stow as store_files
 
 DICOM_JSON = "application/dicom+json"
 PLAIN = "text/plain"
@@ -33,25 +32,11 @@ PPS_START_DATE = "00400244"
 
 def make_instance(study: str, series: str, sop: str, **attributes) -> bytes:
     """A small Part 10 file (no pixel data) with the given keywords set."""
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop)
-    ds.SpecificCharacterSet = "ISO_IR 192"
-    ds.SOPClassUID = SecondaryCaptureImageStorage
-    ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID = sop, study, series
-    for keyword, value in attributes.items():
-        setattr(ds, keyword, value)
-    buffer = io.BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
+    return bare_instance(study, series, sop, SpecificCharacterSet="ISO_IR 192", **attributes)
 
 
 def stow(client, files: list[bytes], expected: int = 200) -> None:
-    body, content_type = encode_multipart_related(files)
-    response = client.post(f"{client.base}/studies", data=body,
-                           headers={"Content-Type": content_type, "Accept": DICOM_JSON})
+    response = store_files(client, files)
     assert response.status_code == expected, response.text
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from emulator_testlib import PLAIN, send
+from tests.emulator.emulator_testlib import PLAIN, send
 
 
 @pytest.fixture

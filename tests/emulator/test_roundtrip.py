@@ -8,16 +8,22 @@ import pydicom
 import pytest
 from PIL import Image
 
-from emulator_testlib import DICOM_JSON, session_for, stow
+from tests.emulator.emulator_testlib import session_for
+from tests.support.stow import DICOM_JSON, stow
 
 REPO = Path(__file__).resolve().parents[2]
 DATA_FILES = sorted((REPO / "data").glob("*.dcm"))
-REFERENCE_DIR = Path("/work/shared/reference-dcms")
-REFERENCE_FILES = sorted(REFERENCE_DIR.glob("*.dcm")) if REFERENCE_DIR.is_dir() else []
+# Microsoft's original sample files, vendored with their licence (tests/data/microsoft-dcms/README.md).
+REFERENCE_FILES = sorted((REPO / "tests" / "data" / "microsoft-dcms").glob("*.dcm"))
+NAMES = ["blue-circle.dcm", "green-square.dcm", "red-triangle.dcm"]
 
 
 def test_the_data_samples_exist():
-    assert [p.name for p in DATA_FILES] == ["blue-circle.dcm", "green-square.dcm", "red-triangle.dcm"]
+    assert [p.name for p in DATA_FILES] == NAMES
+
+
+def test_the_reference_samples_exist():
+    assert [p.name for p in REFERENCE_FILES] == NAMES
 
 
 @pytest.mark.parametrize("path", DATA_FILES + REFERENCE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")

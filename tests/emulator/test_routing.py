@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from emulator_testlib import (
-    DICOM_JSON, DICOM_JSON_UTF8, PLAIN, build_instance, invalid_uid_text, multipart, raw_request,
-)
+from tests.emulator.emulator_testlib import DICOM_JSON_UTF8, PLAIN, invalid_uid_text, raw_request
+from tests.support.part10 import build_instance
+from tests.support.stow import DICOM_JSON, multipart
 
 
 def base_path(emulator, version: str = "v2") -> str:

@@ -6,10 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian
 
-from emulator_testlib import (
-    DICOM_JSON, DICOM_JSON_UTF8, PLAIN, build_instance, invalid_uid_text, multipart, new_uid, send, session_for,
-    stow,
-)
+from tests.emulator.emulator_testlib import DICOM_JSON_UTF8, PLAIN, invalid_uid_text, send, session_for
+from tests.support.part10 import build_instance, new_uid
+from tests.support.stow import DICOM_JSON, multipart, stow
 
 # StoreValidationResultBuilder: ErrorMessageFormat "DICOM{0}: {1} - {2}" with fo-dicom's lower-case tag text.
 STUDY_MISMATCH = ("DICOM100: (0020,000d) - The StudyInstanceUid in the payload does not match the specified "

@@ -13,8 +13,10 @@ from pydicom.encaps import generate_frames
 from pydicom.uid import (JPEG2000Lossless, JPEGBaseline8Bit, JPEGLSLossless, ExplicitVRLittleEndian,
                          ImplicitVRLittleEndian, RLELossless)
 
-from compressed_testlib import LOSSLESS_TARGETS, SOURCES, build_compressed, decode_frame
-from emulator_testlib import PLAIN, as_stored, build_instance, read_multipart, session_for, stow
+from tests.emulator.compressed_testlib import LOSSLESS_TARGETS, SOURCES, build_compressed, decode_frame
+from tests.emulator.emulator_testlib import PLAIN, read_multipart, session_for
+from tests.support.part10 import as_stored, build_instance
+from tests.support.stow import stow
 
 UNSUPPORTED = "The specified transcoding is not supported."
 

@@ -6,7 +6,9 @@ import pydicom
 import pytest
 from pydicom.uid import ImplicitVRLittleEndian
 
-from emulator_testlib import PLAIN, as_stored, build_instance, invalid_uid_text, read_multipart, send, stow
+from tests.emulator.emulator_testlib import PLAIN, invalid_uid_text, read_multipart, send
+from tests.support.part10 import as_stored, build_instance
+from tests.support.stow import stow
 
 EXPLICIT = "1.2.840.10008.1.2.1"
 ANY_TS = 'multipart/related; type="application/dicom"; transfer-syntax=*'

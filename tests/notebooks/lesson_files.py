@@ -1,30 +1,19 @@
-"""Where the lesson notebooks are, how to read their cells and how to run them (shared by the notebook
-tests, and by tests/orthanc/test_notebooks_on_orthanc.py, which loads this file by path)."""
+"""How to read the lesson notebooks' cells and how to run them (shared by the notebook tests and
+tests/orthanc/test_notebooks_on_orthanc.py); where they are: tests/support/lessons.py."""
 
-import importlib.util
 import re
 from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[2]
-NOTEBOOK_DIR = REPO / "notebooks"
+# The same runner learners use to check a server.
+from tools import check_server
+from tools.check_server import solutions  # tools/solutions.py, as the runner uses it
+
 EXPECTED = ["00_dicom_in_brief", "01_authenticate", "02_upload", "03_retrieve", "04_query", "05_delete",
             "06_change_feed"]
 
-# The same runner learners use to check a server (tools/ is not a package: loaded by path).
-_spec = importlib.util.spec_from_file_location("check_server", REPO / "tools" / "check_server.py")
-assert _spec is not None and _spec.loader is not None, "tools/check_server.py is missing"
-check_server = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(check_server)
-solutions = check_server.solutions  # tools/solutions.py, as check_server imported it
-
 _FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
-
-
-def lesson_paths() -> list[Path]:
-    """The lesson notebooks (notebooks/NN_name.ipynb), in lesson order."""
-    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
 def read(path: Path) -> nbformat.NotebookNode:

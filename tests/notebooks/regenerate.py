@@ -1,6 +1,6 @@
 """Re-execute every notebook in place against a fresh emulator, to refresh the committed outputs.
 
-Usage (from the repository root):  .venv/bin/python tests/notebooks/regenerate.py [NOTEBOOK ...]
+Usage (from the repository root):  .venv/bin/python -m tests.notebooks.regenerate [NOTEBOOK ...]
 
 It starts the emulator on a free port with a temporary data directory, points the kernels at it
 through the environment, runs ``jupyter nbconvert --to notebook --execute --inplace`` on each
@@ -29,8 +29,10 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = REPO / "notebooks"
+from tests.support.kernels import emulator_kernel_env
+from tests.support.lessons import NOTEBOOK_DIR as NOTEBOOKS
+from tests.support.lessons import REPO, lesson_paths
+
 SOLUTION_TAG = "solution"
 
 NBCONVERT_OPTIONS = ["--to", "notebook", "--execute", "--inplace"]
@@ -43,11 +45,6 @@ c.ClearMetadataPreprocessor.enabled = True
 c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {"kernelspec", "language_info"}
 c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = {"tags"}
 """
-
-
-def lesson_notebooks() -> list[Path]:
-    """The tutorial's notebooks, in lesson order (notebooks/NN_name.ipynb)."""
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
 def _replace_in_strings(value: object, old: str, new: str) -> object:
@@ -110,10 +107,7 @@ def regenerate(notebooks: list[Path]) -> None:
     config.write_text(NBCONVERT_CONFIG)
     try:
         with start_emulator(data_dir=data_dir, port=0) as emulator:
-            env = {key: value for key, value in os.environ.items()
-                   if key not in ("DICOMWEB_TOKEN", "DICOMWEB_EMULATOR_PORT")}
-            env.update(DICOMWEB_URL=emulator.base_url("v2"), DICOMWEB_AUTH="emulator",
-                       DICOMWEB_SERVER="azure", DICOMWEB_EMULATOR_DATA_DIR=str(data_dir))
+            env = emulator_kernel_env(emulator)
             jupyter = Path(sys.executable).with_name("jupyter")
             for notebook in notebooks:
                 print(f"executing {notebook.relative_to(REPO)}", flush=True)
@@ -127,7 +121,7 @@ def regenerate(notebooks: list[Path]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    notebooks = [Path(arg).resolve() for arg in argv] or lesson_notebooks()
+    notebooks = [Path(arg).resolve() for arg in argv] or lesson_paths()
     missing = [str(path) for path in notebooks if not path.is_file()]
     if missing:
         print("no such notebook: " + ", ".join(missing), file=sys.stderr)

@@ -35,10 +35,12 @@ from azure.identity import AzureCliCredential
 from azure.identity._credentials.azure_cli import parse_token  # the parser AzureCliCredential uses
 from nbclient.exceptions import CellExecutionError
 
-import loopback_guard
-from azure_cli_standin import calls, write_az
+from tests.notebooks import loopback_guard
+from tests.notebooks.azure_cli_standin import calls, write_az
 from helpers.auth import DICOM_SCOPE, BearerAuth, azure_credential
-from lesson_files import NOTEBOOK_DIR, check_server, execute, stream_text
+from tests.notebooks.lesson_files import execute, stream_text
+from tools import check_server
+from tests.support.lessons import NOTEBOOK_DIR
 
 DICOM_RESOURCE = DICOM_SCOPE.removesuffix("/.default")
 LESSONS = ["01_authenticate", "05_delete"]  # the first lesson, and one that stores and deletes

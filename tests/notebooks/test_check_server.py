@@ -8,7 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lesson_files import REPO, check_server
+from tools import check_server
+from tests.support.lessons import REPO
 
 # Runs lessons in a kernel: left out by `make test-fast`.
 pytestmark = pytest.mark.notebook_run

@@ -5,7 +5,9 @@ import socket
 
 import pytest
 
-from lesson_files import NOTEBOOK_DIR, execute, stream_text
+from tests.notebooks.lesson_files import execute, stream_text
+from tests.support import kernels
+from tests.support.lessons import NOTEBOOK_DIR
 
 # Runs lessons in a kernel: left out by `make test-fast`.
 pytestmark = pytest.mark.notebook_run
@@ -13,9 +15,8 @@ pytestmark = pytest.mark.notebook_run
 
 def test_runs_with_nothing_listening(free_port) -> None:
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DICOMWEB_")}
     # A URL that refuses every connection, and no emulator to start: any request would fail the run.
-    env.update(DICOMWEB_URL=f"http://127.0.0.1:{port}/v2", DICOMWEB_AUTH="none", DICOMWEB_SERVER="generic")
+    env = kernels.kernel_env(f"http://127.0.0.1:{port}/v2", "none", "generic")
     nb = execute(NOTEBOOK_DIR / "00_dicom_in_brief.ipynb", env)
     text = "".join(stream_text(cell) for cell in nb.cells if cell.cell_type == "code")
     assert "TransferSyntaxUID: 1.2.840.10008.1.2.1 = Explicit VR Little Endian" in text

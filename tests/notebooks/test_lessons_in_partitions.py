@@ -12,7 +12,8 @@ from pathlib import Path
 
 import requests
 
-from lesson_files import NOTEBOOK_DIR, execute
+from tests.notebooks.lesson_files import execute
+from tests.support.lessons import NOTEBOOK_DIR
 from mock_server.launcher import start_emulator
 
 LEARNERS = 8

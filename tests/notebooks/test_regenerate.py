@@ -3,7 +3,7 @@
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from regenerate import committed_form
+from tests.notebooks.regenerate import committed_form
 
 RUN, DEFAULT = "http://127.0.0.1:37573", "http://127.0.0.1:8765"
 

@@ -7,7 +7,8 @@ against one emulator (fixture ``kernel_env``); a cell that raises (a failed asse
 
 import pytest
 
-from lesson_files import execute, lesson_paths
+from tests.notebooks.lesson_files import execute
+from tests.support.lessons import lesson_paths
 
 # Runs lessons in a kernel: left out by `make test-fast`.
 pytestmark = pytest.mark.notebook_run

@@ -1,18 +1,13 @@
 """tools/student_notebooks.py: the lessons without solutions still run, and hide nothing else."""
 
-import importlib.util
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from lesson_files import execute, lesson_paths, read
-
-_spec = importlib.util.spec_from_file_location(
-    "student_notebooks", Path(__file__).resolve().parents[2] / "tools" / "student_notebooks.py")
-assert _spec is not None and _spec.loader is not None, "tools/student_notebooks.py is missing"
-student_notebooks = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(student_notebooks)
+from tests.notebooks.lesson_files import execute, read
+from tests.support.lessons import lesson_paths
+from tools import student_notebooks
 
 
 @pytest.fixture(scope="module")

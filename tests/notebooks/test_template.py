@@ -14,7 +14,8 @@ import pytest
 from pydicom.datadict import keyword_for_tag
 
 from helpers.samples import RED_TRIANGLE, STUDY_UID
-from lesson_files import EXPECTED, NOTEBOOK_DIR, REPO, headings, lesson_paths, read, solutions, stream_text
+from tests.notebooks.lesson_files import EXPECTED, headings, read, solutions, stream_text
+from tests.support.lessons import NOTEBOOK_DIR, REPO, lesson_paths
 
 S, SE, I = STUDY_UID, RED_TRIANGLE.series_uid, RED_TRIANGLE.sop_uid
 INSTANCE = f"/studies/{S}/series/{SE}/instances/{I}"

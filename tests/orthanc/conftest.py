@@ -1,13 +1,13 @@
 """Fixtures of the Orthanc peer's own tests; the ``orthanc`` fixture itself is in tests/conftest.py."""
 
-import sys
+from types import ModuleType
 
 import pytest
 
-orthanc_session = sys.modules["dicomweb_tutorial_orthanc_session"]
+from tools import orthanc_peer
 
 
 @pytest.fixture(scope="session")
-def peer_tool():
+def peer_tool() -> ModuleType:
     """The tools/orthanc_peer.py module."""
-    return orthanc_session.tool()
+    return orthanc_peer

@@ -9,34 +9,18 @@ Orthanc must hold nothing of the sample study (clean-up there goes through Ortha
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 import requests
 
 from helpers.samples import STUDY_UID
+from tests.notebooks import lesson_files
+from tests.support import kernels
+from tests.support.lessons import lesson_paths
 
-_LESSON_FILES = Path(__file__).resolve().parents[1] / "notebooks" / "lesson_files.py"
-
-
-def _load_lesson_files():
-    # tests/notebooks is not a package; load its shared module by path, once, under the name its
-    # own tests import it by, so that both folders use one module object.
-    if "lesson_files" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("lesson_files", _LESSON_FILES)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["lesson_files"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["lesson_files"]
-
-
-lesson_files = _load_lesson_files()
-NOTEBOOKS = {path.stem: path for path in lesson_files.lesson_paths()}
+NOTEBOOKS = {path.stem: path for path in lesson_paths()}
 
 # What each notebook prints on Orthanc where it leaves Azure's path: its own words, line for line.
 PORTABLE_PATH: dict[str, list[str]] = {
@@ -84,9 +68,7 @@ def source(nb: nbformat.NotebookNode) -> str:
 @pytest.fixture(scope="module")
 def kernel_env(orthanc) -> dict[str, str]:
     """The kernels' environment: this Orthanc and nothing else of the DICOMWEB_* settings."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DICOMWEB_")}
-    env.update(DICOMWEB_URL=orthanc.dicomweb_url, DICOMWEB_AUTH="none", DICOMWEB_SERVER="orthanc")
-    return env
+    return kernels.kernel_env(orthanc.dicomweb_url, "none", "orthanc")
 
 
 def assert_took_portable_path(name: str, nb: nbformat.NotebookNode) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support import orthanc_session
+
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "orthanc_peer.py"
 LISTEN = "0A"
-# Loaded by tests/orthanc/conftest.py before this module is imported.
-orthanc_session = sys.modules["dicomweb_tutorial_orthanc_session"]
 
 
 def listening_addresses(port: int) -> list[str]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from departures import departs
-from synthetic_study import Instance, Study, make_study
+from tests.standard.departures import departs
+from tests.standard.synthetic_study import Instance, Study, make_study
 
 DICOM_JSON = "application/dicom+json"
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from departures import DEPARTURES
+from tests.standard.departures import DEPARTURES
 
 HERE = Path(__file__).parent
 SERVERS = {"emulator", "orthanc"}

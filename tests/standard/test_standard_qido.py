@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from dicomweb_parts import media_type, values
+from tests.standard.dicomweb_parts import media_type, values
 
 DICOM_JSON = "application/dicom+json"
 STUDY, SERIES, SOP = "0020000D", "0020000E", "00080018"

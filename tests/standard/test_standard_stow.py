@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydicom.uid import generate_uid
 
-from dicomweb_parts import media_type, value, values
-from synthetic_study import UID_PREFIX
+from tests.standard.dicomweb_parts import media_type, value, values
+from tests.standard.synthetic_study import UID_PREFIX
 
 REFERENCED_SOP_SEQUENCE = "00081199"
 FAILED_SOP_SEQUENCE = "00081198"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pydicom.uid import generate_uid
 
-from dicomweb_parts import DICOM_MULTIPART, FRAMES_MULTIPART, JPEG_MAGIC, PNG_MAGIC, media_type, parts, values
-from synthetic_study import UID_PREFIX
+from tests.standard.dicomweb_parts import (DICOM_MULTIPART, FRAMES_MULTIPART, JPEG_MAGIC, PNG_MAGIC, media_type, parts,
+                                           values)
+from tests.standard.synthetic_study import UID_PREFIX
 
 PREAMBLE = 128  # servers may rewrite the Part 10 preamble; everything after it is the stored file
 

@@ -1,0 +1,1 @@
+"""Tests of helpers/, the client module the lessons import (no server internals)."""

@@ -1,0 +1,1 @@
+"""The emulator over HTTP, against started emulators."""

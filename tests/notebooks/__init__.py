@@ -1,0 +1,1 @@
+"""The lesson notebooks: their structure, and runs of them in a Jupyter kernel."""

@@ -1,0 +1,1 @@
+"""The Orthanc peer (tools/orthanc_peer.py) and the lessons run on it."""

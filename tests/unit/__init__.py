@@ -1,0 +1,1 @@
+"""In-process, table-driven tests of the pure parsers."""
