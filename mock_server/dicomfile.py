@@ -1,11 +1,11 @@
 """Reading and validating one uploaded DICOM file the way Azure's STOW does (StoreDatasetValidator).
 
-The file has been spooled to disk; it is read with pydicom's ``defer_size`` so pixel data is never
-loaded, checked, and either turned into a ``StagedInstance`` (preamble zeroed, fsynced) or into a
-``Failure`` carrying Azure's failure code and error comments.
+The file has been spooled to disk (its preamble zeroed as it was written, ``zero_preamble``); it is
+read with pydicom's ``defer_size`` so pixel data is never loaded, checked, and described either as a
+``StagedInstance`` or as a ``Failure`` carrying Azure's failure code and error comments. Validation
+changes nothing on disk: the store moves and fsyncs the file (``Store.add_all``).
 """
 
-import os
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -270,8 +270,20 @@ def transfer_syntax_of(path: Path) -> str:
     return str(meta.get("TransferSyntaxUID", "") or "").rstrip("\x00 ")
 
 
+PREAMBLE = 128
+
+
+def zero_preamble(written: int, data: bytes) -> bytes:
+    """``data``, the bytes of a spooled file from offset ``written`` on, with any of the first
+    ``PREAMBLE`` bytes replaced by zeros: Azure ignores the preamble and stores zeros in its place."""
+    if written >= PREAMBLE:
+        return data
+    head = min(PREAMBLE - written, len(data))
+    return b"\0" * head + data[head:]
+
+
 def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accepted | Failure:
-    """Validate the spooled file at ``path``; on success zero its preamble and fsync it."""
+    """Validate the spooled file at ``path`` (read only, never changed)."""
     size = path.stat().st_size
     with path.open("rb") as f:
         head = f.read(132)
@@ -366,12 +378,6 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
         warnings.append(VALIDATION_WARNING)
     if api_version == 1:
         comments = []  # v1 reports no attribute warnings
-
-    # Azure ignores the preamble and stores zeros in its place.
-    with path.open("r+b") as stored:
-        stored.write(b"\0" * 128)
-        stored.flush()
-        os.fsync(stored.fileno())
 
     staged = StagedInstance(
         study_uid=uids["StudyInstanceUID"], series_uid=uids["SeriesInstanceUID"], sop_uid=uids["SOPInstanceUID"],

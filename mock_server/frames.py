@@ -28,9 +28,9 @@ from .binding import binding_error_text, int_in_range, to_int
 from .dicomfile import check_inflated_size, number_of_frames
 from .errors import DicomError, bad_request
 from .negotiation import RENDER_TYPES, negotiate, negotiate_rendered
-from .responses import multipart_response
+from .responses import MultipartBody
 from .storage import Store
-from .transcode import check_transcodable, serving, transcode_frame
+from .transcode import Serving, check_transcodable, serving, transcode_frame
 from .wado import NOT_FOUND, find_instances, transcode_limit
 
 FRAME_NOT_FOUND = "The specified frame cannot be found."
@@ -187,15 +187,15 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
         raise bad_request("The accept header is supported for single frame retrieval, use multi-part accept "
                           "header instead.")
     store: Store = request.app.state.store
-    row = (await anyio.to_thread.run_sync(lambda: find_instances(store, study_uid, series_uid, sop_uid,
-                                                                 partition=request.state.partition)))[0]
-    stored = row.transfer_syntax
-    serve = serving(choice.transfer_syntax, stored)
-    if serve.transcode:  # RetrieveResourceService: the size limit before the file is opened
-        check_transcodable(stored, row.file_size, serve.syntax, transcode_limit(request))
 
-    def load() -> FrameSource:
-        source = FrameSource(store.file_path(row.file_name), stored)
+    def load() -> tuple[Serving, FrameSource | None, Response | None]:
+        # One trip to the thread pool: the row, the file, every frame checked and (served as stored)
+        # the answer's first chunk read.
+        row = find_instances(store, study_uid, series_uid, sop_uid, partition=request.state.partition)[0]
+        serve = serving(choice.transfer_syntax, row.transfer_syntax)
+        if serve.transcode:  # RetrieveResourceService: the size limit before the file is opened
+            check_transcodable(row.transfer_syntax, row.file_size, serve.syntax, transcode_limit(request))
+        source = FrameSource(store.file_path(row.file_name), row.transfer_syntax)
         # Check every frame is there in full before the response starts; then read each while streaming.
         try:
             for n in numbers:
@@ -203,14 +203,22 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
         except BaseException:
             source.close()
             raise
-        return source
+        if serve.transcode:
+            return serve, source, None
+        return serve, None, _answer(source, numbers, f"{choice.part_type}; transfer-syntax={serve.syntax}",
+                                    choice.multipart, prime=True)
 
-    as_stored: FrameSource = await anyio.to_thread.run_sync(load)
-    part_type = f"{choice.part_type}; transfer-syntax={serve.syntax}"
-    source: FrameSource | TranscodedFrames = as_stored
-    if serve.transcode:
-        source = await anyio.to_thread.run_sync(TranscodedFrames, as_stored, numbers, serve.syntax)
+    serve, as_stored, answer = await anyio.to_thread.run_sync(load)
+    if answer is not None:
+        return answer
+    assert as_stored is not None
+    transcoded = await anyio.to_thread.run_sync(TranscodedFrames, as_stored, numbers, serve.syntax)
+    return _answer(transcoded, numbers, f"{choice.part_type}; transfer-syntax={serve.syntax}", choice.multipart)
 
+
+def _answer(source: "FrameSource | TranscodedFrames", numbers: list[int], part_type: str, multipart: bool,
+            prime: bool = False) -> Response:
+    """The frames answer: one part, or multipart (its first chunk read now with ``prime``)."""
     def chunks(frame_numbers: list[int]) -> Iterator[bytes]:
         try:
             for n in frame_numbers:
@@ -218,7 +226,7 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
         finally:
             source.close()
 
-    if not choice.multipart:
+    if not multipart:
         # Azure streams a single part (ObjectResult over a stream): chunked, no Content-Length.
         return StreamingResponse(chunks(numbers[:1]), media_type=part_type)
 
@@ -229,7 +237,8 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
         finally:
             source.close()
 
-    return multipart_response(parts())
+    body = MultipartBody(parts())
+    return (body.prime() if prime else body).response()
 
 
 def _to_8bit(ds: pydicom.Dataset, arr: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from typing import Any, BinaryIO
 
 import anyio
+from starlette.concurrency import iterate_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 DICOM_JSON = "application/dicom+json"
@@ -49,47 +50,98 @@ def iter_open(f: BinaryIO, start: int = 0, length: int | None = None) -> Iterato
             yield chunk
 
 
+def primed_file_body(f: BinaryIO) -> AsyncIterator[bytes]:
+    """The bytes of the open file ``f``, its first chunk read now (call it in a worker thread), the
+    rest in a worker thread as the answer is sent; closes ``f``."""
+    try:
+        first = f.read(_CHUNK)
+    except BaseException:
+        f.close()
+        raise
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            if first:
+                yield first
+            if len(first) == _CHUNK:
+                async for chunk in iterate_in_threadpool(iter_open(f, len(first))):
+                    yield chunk
+        finally:
+            f.close()
+
+    return body()
+
+
 def multipart_response(parts: Iterable[tuple[str, Iterable[bytes]]], headers: dict[str, str] | None = None,
                        status_code: int = 200) -> StreamingResponse:
-    """``multipart/related; boundary=<guid>`` (no ``type``, as Azure) streaming each part's chunks.
+    """``multipart/related; boundary=<guid>`` (no ``type``, as Azure) streaming each part's chunks."""
+    return MultipartBody(parts).response(headers, status_code)
+
+
+class MultipartBody:
+    """A multipart/related body streaming each part's chunks; ``response()`` sends it.
 
     ``parts`` yields (part Content-Type, chunks); it is consumed lazily, in a worker thread, and sent
     in chunks of about ``_CHUNK`` bytes, each read in one trip to the thread pool (an answer under
     ``_CHUNK`` in one trip, end included). Starlette would take each item of a sync iterator to a
     worker thread and back and write it to the socket on its own: with small instances (a header,
     the file and a CRLF each) those trips cost more than reading the files (benchmarks/peer_compare.py).
+    ``prime()``, called in the worker thread that found and opened the files, reads the first chunk
+    there, so a small answer needs no trip of its own.
     """
-    boundary = str(uuid.uuid4())
 
-    def generate() -> Generator[bytes, None, None]:
+    def __init__(self, parts: Iterable[tuple[str, Iterable[bytes]]]) -> None:
+        self.boundary = str(uuid.uuid4())
+        self._pieces = self._generate(parts)
+        self._first: tuple[bytes, bool] | None = None
+
+    def _generate(self, parts: Iterable[tuple[str, Iterable[bytes]]]) -> Generator[bytes, None, None]:
         for content_type, chunks in parts:
-            yield f"--{boundary}\r\nContent-Type: {content_type}\r\n\r\n".encode("latin-1")
+            yield f"--{self.boundary}\r\nContent-Type: {content_type}\r\n\r\n".encode("latin-1")
             yield from chunks
             yield b"\r\n"
-        yield f"--{boundary}--\r\n".encode("latin-1")
+        yield f"--{self.boundary}--\r\n".encode("latin-1")
 
-    pieces = generate()
-
-    def fill() -> tuple[bytes, bool]:
+    def _fill(self) -> tuple[bytes, bool]:
         """About ``_CHUNK`` bytes of the body, and whether the body has ended."""
         pending: list[bytes] = []
         size = 0
-        for piece in pieces:
+        for piece in self._pieces:
             pending.append(piece)
             size += len(piece)
             if size >= _CHUNK:
                 return b"".join(pending), False
         return b"".join(pending), True
 
-    async def body() -> AsyncIterator[bytes]:
+    def prime(self) -> "MultipartBody":
+        """Read the first chunk now (in the calling thread, not the event loop's)."""
+        if self._first is None:
+            try:
+                self._first = self._fill()
+            except BaseException:
+                self._pieces.close()
+                raise
+        return self
+
+    def close(self) -> None:
+        self._pieces.close()  # closes the files of parts not sent (a client gone mid-answer)
+
+    async def _body(self) -> AsyncIterator[bytes]:
         try:
-            done = False
+            if self._first is not None:
+                chunk, done = self._first
+                self._first = None
+            else:
+                chunk, done = await anyio.to_thread.run_sync(self._fill)
+            if chunk:
+                yield chunk
             while not done:
-                chunk, done = await anyio.to_thread.run_sync(fill)
+                chunk, done = await anyio.to_thread.run_sync(self._fill)
                 if chunk:
                     yield chunk
         finally:
-            pieces.close()  # closes the files of parts not sent (a client gone mid-answer)
+            self.close()
 
-    return StreamingResponse(body(), status_code=status_code, headers=headers,
-                             media_type=f"multipart/related; boundary={boundary}")
+    def response(self, headers: dict[str, str] | None = None, status_code: int = 200) -> StreamingResponse:
+        return StreamingResponse(self._body(), status_code=status_code, headers=headers,
+                                 media_type=f"multipart/related; boundary={self.boundary}")

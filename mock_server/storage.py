@@ -5,10 +5,11 @@ gives a ``Snapshot``: every read of one request sees the same committed state (o
 transaction in WAL mode), and answers are small frozen dataclasses, never rows. Every method takes
 the data partition (``Microsoft.Default`` unless data partitions are used).
 
-A store is atomic: the file is written to ``tmp/``, fsynced and renamed into ``files/``; only then
-are its instance, study and series rows and its ``Create`` change-feed row written, in one
-transaction. A crash at any point leaves either nothing visible or the whole instance; stray temp
-files and files that no row points to are removed at start-up.
+A store is atomic: the files of one STOW request are written to ``tmp/`` and, in one transaction,
+renamed into one directory of ``files/`` while their instance, study and series rows and ``Create``
+change-feed rows are written; the files and that directory are fsynced before the COMMIT. A crash at
+any point leaves either nothing visible or the whole instance; stray temp files and files that no
+row points to are removed at start-up.
 
 The data directory is private to its owner (0700, files 0600) whatever the umask.
 """
@@ -196,6 +197,14 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     except OSError:
         pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -518,8 +527,11 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.index_path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        # FULL: a commit that was acknowledged survives a crash of the process or the machine.
-        conn.execute("PRAGMA synchronous=FULL")
+        # NORMAL in WAL mode, as Orthanc's index: a commit is in the WAL (the OS's cache) before it
+        # returns, so it survives a crash of the process; the WAL is fsynced at checkpoints, so a
+        # power loss may take the last commits (README, "Durability"). The files they name are
+        # fsynced before the commit, so none is ever missing or partial.
+        conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=30000")
         return conn
 
@@ -758,42 +770,93 @@ class Store:
         return Partition(*row)
 
     def add(self, staged: StagedInstance, partition: str = DEFAULT_PARTITION) -> int:
-        """Commit a staged instance; return its watermark. Raises DuplicateInstance, StorageFull."""
-        file_name = f"{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}.dcm"
-        final = self.files_dir / file_name
+        """Commit one staged instance; return its watermark. Raises DuplicateInstance, StorageFull."""
+        result = self.add_all([staged], partition)[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def add_all(self, staged: Sequence[StagedInstance], partition: str = DEFAULT_PARTITION
+                ) -> list[int | DuplicateInstance | OSError]:
+        """Commit the staged instances of one STOW request in one transaction, in order.
+
+        Each gets its watermark, or the DuplicateInstance or OSError (StorageFull on a full disk)
+        that kept it out; the others are stored all the same (a savepoint per instance). The files
+        go into one directory, are renamed there, then each file and the directory are fsynced, all
+        before the COMMIT: an index row never names a file that a crash, or a power loss, could
+        take away. Raises StorageFull (nothing stored) when the commit itself finds the disk full.
+        """
+        directory = self.files_dir / uuid.uuid4().hex[:2]
+        w = self._writer
+        results: list[int | DuplicateInstance | OSError] = []
+        moved: list[Path] = []
         with self._write_lock:
-            stamp, ticks = self._timestamp()
             try:
-                self._writer.execute("BEGIN IMMEDIATE")
-                # Checked inside the transaction; the UNIQUE constraint is the backstop.
-                exists = self._writer.execute(
-                    "SELECT 1 FROM instances WHERE partition=? AND study_uid=? AND series_uid=? AND sop_uid=?",
-                    (partition, staged.study_uid, staged.series_uid, staged.sop_uid)).fetchone()
-                if exists:
-                    raise DuplicateInstance(staged.sop_uid)
-                if not final.parent.exists():
-                    _private_dir(final.parent)
-                os.replace(staged.temp_path, final)
-                _fsync_dir(final.parent)
-                watermark = self._insert(partition, staged.study_uid, staged.series_uid, staged.sop_uid,
-                                         staged.sop_class_uid, staged.transfer_syntax, file_name, staged.file_size,
-                                         staged.frame_count, stamp, staged.metadata)
-                self._writer.execute(
-                    "INSERT INTO changefeed (partition, study_uid, series_uid, sop_uid, action, timestamp, ticks,"
-                    " watermark) VALUES (?,?,?,?,'Create',?,?,?)",
-                    (partition, staged.study_uid, staged.series_uid, staged.sop_uid, stamp, ticks, watermark))
-                self._writer.execute("COMMIT")
+                w.execute("BEGIN IMMEDIATE")
+                for s in staged:
+                    results.append(self._add_one(s, partition, directory, moved))
+                if moved:
+                    # After the renames: on ext4 the first fsync commits them with it, so the
+                    # directory's fsync finds nothing left to write.
+                    for path in moved:
+                        _fsync_file(path)
+                    _fsync_dir(directory)
+                w.execute("COMMIT")
             except BaseException as exc:
-                if self._writer.in_transaction:
-                    self._writer.execute("ROLLBACK")
-                with contextlib.suppress(OSError):
-                    final.unlink()
-                if isinstance(exc, sqlite3.IntegrityError):
-                    raise DuplicateInstance(staged.sop_uid) from None
+                if w.in_transaction:
+                    w.execute("ROLLBACK")
+                for path in moved:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
                 if is_disk_full(exc):
                     raise StorageFull(errno.ENOSPC, "No space left on the device") from None
                 raise
-            return watermark
+        return results
+
+    def _add_one(self, staged: StagedInstance, partition: str, directory: Path,
+                 moved: list[Path]) -> int | DuplicateInstance | OSError:
+        """Index one instance inside ``add_all``'s transaction and move its file into ``directory``."""
+        w = self._writer
+        file_name = f"{directory.name}/{uuid.uuid4().hex}.dcm"
+        final = self.files_dir / file_name
+        stamp, ticks = self._timestamp()
+        w.execute("SAVEPOINT instance")
+        renamed = False
+        try:
+            # Checked inside the transaction; the UNIQUE constraint is the backstop.
+            exists = w.execute(
+                "SELECT 1 FROM instances WHERE partition=? AND study_uid=? AND series_uid=? AND sop_uid=?",
+                (partition, staged.study_uid, staged.series_uid, staged.sop_uid)).fetchone()
+            if exists:
+                w.execute("RELEASE instance")
+                return DuplicateInstance(staged.sop_uid)
+            if not directory.exists():
+                _private_dir(directory)
+            os.replace(staged.temp_path, final)
+            renamed = True
+            watermark = self._insert(partition, staged.study_uid, staged.series_uid, staged.sop_uid,
+                                     staged.sop_class_uid, staged.transfer_syntax, file_name, staged.file_size,
+                                     staged.frame_count, stamp, staged.metadata)
+            w.execute(
+                "INSERT INTO changefeed (partition, study_uid, series_uid, sop_uid, action, timestamp, ticks,"
+                " watermark) VALUES (?,?,?,?,'Create',?,?,?)",
+                (partition, staged.study_uid, staged.series_uid, staged.sop_uid, stamp, ticks, watermark))
+            w.execute("RELEASE instance")
+        except (OSError, sqlite3.Error) as exc:
+            w.execute("ROLLBACK TO instance")
+            w.execute("RELEASE instance")
+            if renamed:
+                with contextlib.suppress(OSError):
+                    final.unlink()
+            if isinstance(exc, sqlite3.IntegrityError):
+                return DuplicateInstance(staged.sop_uid)
+            if is_disk_full(exc):
+                return StorageFull(errno.ENOSPC, "No space left on the device")
+            if isinstance(exc, OSError):
+                return exc
+            raise
+        moved.append(final)
+        return watermark
 
     def add_many(self, staged: Sequence[StagedInstance], partition: str = DEFAULT_PARTITION) -> None:
         """Commit many staged instances in one transaction (bulk loading, e.g. benchmarks).

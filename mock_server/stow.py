@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .accept import accepts_dicom_json, split_outside_quotes
-from .dicomfile import PROCESSING_FAILURE, SOP_INSTANCE_ALREADY_EXISTS, Failure, inspect_file
+from .dicomfile import PROCESSING_FAILURE, SOP_INSTANCE_ALREADY_EXISTS, Accepted, Failure, inspect_file, zero_preamble
 from .errors import DicomError, bad_request, not_acceptable, storage_full
 from .responses import DicomJSONResponse
 from .storage import DEFAULT_PARTITION, DuplicateInstance, Store, is_disk_full
@@ -66,6 +66,7 @@ class _PartSpooler:
         self.outer_type = outer_type
         self.paths = paths  # the caller's list: it removes the temp files whatever happens
         self._file: IO[bytes] | None = None
+        self._written = 0
         self._headers: dict[str, str] = {}
         self._field = bytearray()
         self._value = bytearray()
@@ -103,11 +104,14 @@ class _PartSpooler:
         path = self.store.new_temp_path()
         self.paths.append(path)
         self._file = self.store.open_temp(path)
+        self._written = 0
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         # The parser sends a part's data only after its headers, which opened the file or raised.
         assert self._file is not None, "part data before the part's headers"
-        self._file.write(data[start:end])
+        piece = zero_preamble(self._written, data[start:end])
+        self._written += len(piece)
+        self._file.write(piece)
 
     def on_part_end(self) -> None:
         self.close()
@@ -185,15 +189,17 @@ async def spool_single(request: Request, store: Store, limit: int, paths: list[P
     path = store.new_temp_path()
     paths.append(path)
     f = await anyio.to_thread.run_sync(store.open_temp, path)
+    written = 0
     try:
         pending = bytearray()
         async for chunk in _body_chunks(request, limit):
             pending += chunk
             if len(pending) >= _FLUSH_BYTES:
-                data, pending = bytes(pending), bytearray()
+                data, pending = zero_preamble(written, bytes(pending)), bytearray()
+                written += len(data)
                 await anyio.to_thread.run_sync(f.write, data)
         if pending:
-            await anyio.to_thread.run_sync(f.write, bytes(pending))
+            await anyio.to_thread.run_sync(f.write, zero_preamble(written, bytes(pending)))
     finally:
         f.close()
 
@@ -235,22 +241,27 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
     failed: list[dict[str, Any]] = []
     any_warning = False
     multi_valued = False
+    # Each part validated, in order; then the valid ones stored in one transaction.
+    outcomes: list[Accepted | Failure] = []
     for path in paths:
         try:
             result = inspect_file(path, api_version, path_study)
         except OSError:
             result = Failure(PROCESSING_FAILURE)
         multi_valued = multi_valued or result.multi_valued
+        outcomes.append(result)
+    accepted = [r for r in outcomes if isinstance(r, Accepted)]
+    stored = iter(store.add_all([r.staged for r in accepted], partition) if accepted else [])
+    for result in outcomes:
         if isinstance(result, Failure):
             failed.append(_failure_item(result))
             continue
         s = result.staged
-        try:
-            store.add(s, partition)
-        except DuplicateInstance:
+        added = next(stored)
+        if isinstance(added, DuplicateInstance):
             failed.append(_failure_item(Failure(SOP_INSTANCE_ALREADY_EXISTS, s.sop_class_uid, s.sop_uid)))
             continue
-        except OSError:
+        if isinstance(added, OSError):
             failed.append(_failure_item(Failure(PROCESSING_FAILURE, s.sop_class_uid, s.sop_uid)))
             continue
         item: dict[str, Any] = {

@@ -13,10 +13,10 @@ from starlette.responses import Response, StreamingResponse
 
 from .accept import accepts_dicom_json
 from .errors import DicomError, not_acceptable, not_found
-from .negotiation import ORIGINAL, negotiate
-from .responses import DICOM_JSON_UTF8, iter_open, multipart_response
+from .negotiation import ORIGINAL, Choice, negotiate
+from .responses import DICOM_JSON_UTF8, MultipartBody, iter_open, multipart_response, primed_file_body
 from .storage import DEFAULT_PARTITION, InstanceRecord, Store
-from .transcode import check_transcodable, serving, transcode_file
+from .transcode import Serving, check_transcodable, serving, transcode_file
 
 _OPEN_AHEAD = 256  # files opened before the status goes out; the rest as the answer streams
 NOT_FOUND = {
@@ -85,14 +85,11 @@ def transcode_limit(request: Request) -> int:
     return request.app.state.max_transcode_bytes
 
 
-async def retrieve(request: Request, study_uid: str, series_uid: str | None = None,
-                   sop_uid: str | None = None) -> Response:
-    """GET a study, series or instance as DICOM Part 10 files."""
-    level = level_of(series_uid, sop_uid)
-    choice = negotiate(request.headers.get("accept"), level)
-    store: Store = request.app.state.store
-    rows = await anyio.to_thread.run_sync(
-        lambda: find_instances(store, study_uid, series_uid, sop_uid, partition=request.state.partition))
+def _find_and_open(store: Store, study_uid: str, series_uid: str | None, sop_uid: str | None, partition: str,
+                   choice: Choice, level: str) -> tuple[list[InstanceRecord], Serving, Response | None]:
+    """In one worker thread: the instances, how they are served, and (served as stored) the answer
+    with its files open and its first chunk read, so a small answer takes one trip to the thread pool."""
+    rows = find_instances(store, study_uid, series_uid, sop_uid, partition=partition)
     if choice.transfer_syntax != ORIGINAL and len(rows) > 1:
         # DicomCoreResource.RetrieveServiceMultiInstanceTranscodingNotSupported
         raise DicomError(406, f"Accept transfer syntax '{choice.transfer_syntax}' is not supported when "
@@ -100,14 +97,8 @@ async def retrieve(request: Request, study_uid: str, series_uid: str | None = No
                               "original transfer syntax by specifying 'transfer-syntax=*' in the Accept header.")
     serve = serving(choice.transfer_syntax, rows[0].transfer_syntax)
     if serve.transcode:
-        row = rows[0]
-        check_transcodable(row.transfer_syntax, row.file_size, serve.syntax, transcode_limit(request))
-        converted = await anyio.to_thread.run_sync(transcode_file, store.file_path(row.file_name), serve.syntax)
-        media_type = f"application/dicom; transfer-syntax={serve.syntax}"
-        if not choice.multipart:
-            return StreamingResponse(iter_open(converted), media_type=media_type)
-        return multipart_response([(media_type, iter_open(converted))])
-    opened = await anyio.to_thread.run_sync(open_instances, store, rows, level)
+        return rows, serve, None
+    opened = open_instances(store, rows, level)
 
     def part_type(row: InstanceRecord) -> str:
         return f"application/dicom; transfer-syntax={serving(choice.transfer_syntax, row.transfer_syntax).syntax}"
@@ -115,8 +106,28 @@ async def retrieve(request: Request, study_uid: str, series_uid: str | None = No
     if not choice.multipart:
         row, f = opened[0]  # single part: one instance, opened above
         assert f is not None
-        return StreamingResponse(iter_open(f), media_type=part_type(row))
-    return multipart_response((part_type(row), iter_open(f)) for row, f in open_parts(store, opened))
+        return rows, serve, StreamingResponse(primed_file_body(f), media_type=part_type(row))
+    body = MultipartBody((part_type(row), iter_open(f)) for row, f in open_parts(store, opened))
+    return rows, serve, body.prime().response()
+
+
+async def retrieve(request: Request, study_uid: str, series_uid: str | None = None,
+                   sop_uid: str | None = None) -> Response:
+    """GET a study, series or instance as DICOM Part 10 files."""
+    level = level_of(series_uid, sop_uid)
+    choice = negotiate(request.headers.get("accept"), level)
+    store: Store = request.app.state.store
+    rows, serve, answer = await anyio.to_thread.run_sync(
+        _find_and_open, store, study_uid, series_uid, sop_uid, request.state.partition, choice, level)
+    if answer is not None:
+        return answer
+    row = rows[0]
+    check_transcodable(row.transfer_syntax, row.file_size, serve.syntax, transcode_limit(request))
+    converted = await anyio.to_thread.run_sync(transcode_file, store.file_path(row.file_name), serve.syntax)
+    media_type = f"application/dicom; transfer-syntax={serve.syntax}"
+    if not choice.multipart:
+        return StreamingResponse(iter_open(converted), media_type=media_type)
+    return multipart_response([(media_type, iter_open(converted))])
 
 
 async def metadata(request: Request, study_uid: str, series_uid: str | None = None,
