@@ -10,7 +10,7 @@ import nbformat
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO / "notebooks"
 EXPECTED = ["00_dicom_in_brief", "01_authenticate", "02_upload", "03_retrieve", "04_query", "05_delete",
-            "06_change_feed"]
+            "06_change_feed", "07_real_world_images"]
 
 # The same runner learners use to check a server (tools/ is not a package: loaded by path).
 _spec = importlib.util.spec_from_file_location("check_server", REPO / "tools" / "check_server.py")
