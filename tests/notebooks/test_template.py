@@ -79,7 +79,8 @@ SEED_REQUESTS = {
         ("POST", "/studies/{uid}", "Content-Type", 'multipart/related; type="application/dicom"; boundary=*'),
         ("GET", "/studies/{uid}/series/{uid}/instances?limit=20&offset=0&includefield=InstanceNumber", "Accept", JSON),
         ("GET", "/studies/{uid}/series/{uid}", "Accept", DICOM_ALL),
-        ("GET", "/studies/{uid}/series/{uid}/instances/{uid}/frames/1,9", "Accept", 'multipart/related; type="image/jp2"'),
+        ("GET", "/studies/{uid}/series/{uid}/instances/{uid}/frames/1,9", "Accept",
+         'multipart/related; type="image/jp2"'),
         ("GET", "/studies/{uid}/series/{uid}/instances/{uid}/frames/9/rendered", "Accept", "image/png"),
     ],
 }
