@@ -1,10 +1,12 @@
-"""Write a synthetic CT series: a 3-D phantom of a chest, 64 axial slices of 256 x 256, 16-bit.
+"""Write a synthetic CT series: a 3-D phantom of a chest, 64 axial slices of 256 x 256, 16-bit; and a
+multi-frame instance of every 4th slice with its compressed copies (JPEG 2000 lossless, RLE, JPEG baseline).
 
 Usage: python data/make_ct_series.py [OUTPUT_DIR]   (default: data/ct-phantom/, git-ignored)
 
 Deterministic: the same bytes on every run (UIDs hashed from fixed names, fixed dates and File Meta
-values; the phantom is drawn from closed-form shapes on a fixed grid). About 8 MB, so it is made on first use
-(``helpers.samples.ct_series()``), not committed. The patient is synthetic.
+values; the phantom is drawn from closed-form shapes on a fixed grid; the codecs are pinned). About 11 MB,
+so it is made on first use (``helpers.samples.ct_series()`` and ``helpers.samples.ct_multiframe()``), not
+committed. The patient is synthetic.
 
 Pixel values are stored unsigned, with RescaleIntercept -1024 and RescaleSlope 1 turning them into
 Hounsfield units, and two window presets (soft tissue, lung). Each slice has its ImagePositionPatient,
@@ -15,13 +17,16 @@ can stack the slices into a volume.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.encaps import encapsulate
+from pydicom.uid import (UID, CTImageStorage, ExplicitVRLittleEndian, JPEG2000Lossless, JPEGBaseline8Bit,
+                         RLELossless, generate_uid)
 
 SLICES, ROWS, COLUMNS = 64, 256, 256
 PIXEL_SPACING = 1.5  # mm: a 384 mm field of view
@@ -156,12 +161,105 @@ def write_series(output_dir: Path = DEFAULT_DIR) -> list[Path]:
     return paths
 
 
+# The multi-frame instance: every MULTIFRAME_STEP-th slice of the volume as one frame, in a series of its own
+# next to the axial slices (same study, patient and frame of reference).
+MULTIFRAME_STEP = 4
+MULTIFRAME_SERIES_UID = _uid("multi-frame series")
+# Multi-frame Grayscale Word / Byte Secondary Capture Image Storage (PS3.4 B.5): the multi-frame SOP classes
+# that need no functional groups, unlike Enhanced CT.
+MULTIFRAME_WORD_SC = UID("1.2.840.10008.5.1.4.1.1.7.3")
+MULTIFRAME_BYTE_SC = UID("1.2.840.10008.5.1.4.1.1.7.2")
+SLICE_LOCATION_VECTOR = 0x00182005
+JPEG_QUALITY = 90
+# (file name without .dcm, transfer syntax): the multi-frame instance as written, then its copies. The JPEG
+# baseline copy is 8-bit (JPEG baseline has no 16-bit form): the soft-tissue window burnt in, lossy.
+MULTIFRAME_FILES = (
+    ("multiframe", ExplicitVRLittleEndian),
+    ("multiframe-jpeg2000", JPEG2000Lossless),
+    ("multiframe-rle", RLELossless),
+    ("multiframe-jpeg-baseline", JPEGBaseline8Bit),
+)
+
+
+def multiframe_dataset(hu: np.ndarray, syntax: UID) -> Dataset:
+    """The volume's every MULTIFRAME_STEP-th slice as one multi-frame instance in ``syntax``."""
+    indexes = list(range(0, SLICES, MULTIFRAME_STEP))
+    name = dict((each, name) for name, each in MULTIFRAME_FILES)[syntax]
+    ds = build_dataset(indexes[0], hu)  # the slice's patient, study and image attributes, then changed:
+    for keyword in ("ImagePositionPatient", "SliceLocation", "PixelData", "KVP", "PatientPosition"):
+        delattr(ds, keyword)
+    lossy = syntax == JPEGBaseline8Bit
+    ds.SOPClassUID = MULTIFRAME_BYTE_SC if lossy else MULTIFRAME_WORD_SC
+    ds.SOPInstanceUID = _uid("multi-frame", name)
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(ds.SOPInstanceUID)
+    ds.ImageType = ["DERIVED", "SECONDARY", "AXIAL"]
+    ds.ConversionType = "WSD"  # workstation: made from the axial slices
+    ds.SeriesInstanceUID = MULTIFRAME_SERIES_UID
+    ds.SeriesNumber = 2
+    ds.SeriesDescription = "Every 4th slice, multi-frame"
+    ds.InstanceNumber = [each for _, each in MULTIFRAME_FILES].index(syntax) + 1
+    ds.DerivationDescription = f"Every {MULTIFRAME_STEP}th axial slice of series 1, one frame each"
+    ds.NumberOfFrames = len(indexes)
+    ds.FrameIncrementPointer = SLICE_LOCATION_VECTOR
+    ds.SliceLocationVector = [((SLICES - 1) / 2 - index) * SLICE_SPACING for index in indexes]
+    ds.SpacingBetweenSlices = SLICE_SPACING * MULTIFRAME_STEP
+    stored = ((hu[indexes].astype(np.int32) - RESCALE_INTERCEPT) // RESCALE_SLOPE).astype(np.uint16)
+    if not lossy:
+        ds.PixelData = stored.tobytes()
+        ds["PixelData"].VR = "OW"
+        if syntax == RLELossless:  # pydicom's own RLE encoder, whichever other plugins are installed
+            ds.compress(syntax, encoding_plugin="pydicom", generate_instance_uid=False)
+        elif syntax != ExplicitVRLittleEndian:
+            ds.compress(syntax, generate_instance_uid=False)
+        return ds
+    # 8 bits: the soft-tissue window (the first preset) mapped to 0-255 in integers, then Pillow's JPEG
+    # encoder, one frame at a time (pydicom has no JPEG encoder).
+    from PIL import Image
+
+    centre, width, _ = WINDOWS[0]
+    lower = centre - width // 2
+    eight_bit = np.clip((hu[indexes].astype(np.int32) - lower) * 255 // width, 0, 255).astype(np.uint8)
+    frames = []
+    for frame in eight_bit:
+        buffer = io.BytesIO()
+        Image.fromarray(frame, mode="L").save(buffer, "JPEG", quality=JPEG_QUALITY)
+        frames.append(buffer.getvalue())
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
+    for keyword in ("WindowCenter", "WindowWidth", "WindowCenterWidthExplanation"):
+        delattr(ds, keyword)  # the window is already applied
+    ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = 0, 1, "US"  # unspecified: no longer HU
+    ds.LossyImageCompression = "01"
+    ds.LossyImageCompressionMethod = "ISO_10918_1"
+    ds.LossyImageCompressionRatio = round(eight_bit.nbytes / sum(len(frame) for frame in frames), 2)
+    ds.DerivationDescription += f", soft-tissue window {centre}/{width} to 8 bits, JPEG quality {JPEG_QUALITY}"
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.PixelData = encapsulate(frames)
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    return ds
+
+
+def write_multiframe(output_dir: Path = DEFAULT_DIR) -> dict[str, Path]:
+    """Write the multi-frame instance and its copies into ``output_dir``: name -> path, in MULTIFRAME_FILES order."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    hu = phantom()
+    paths = {}
+    for name, syntax in MULTIFRAME_FILES:
+        path = output_dir / f"{name}.dcm"
+        pydicom.dcmwrite(path, multiframe_dataset(hu, syntax), enforce_file_format=True)
+        paths[name] = path
+    return paths
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("output_dir", nargs="?", type=Path, default=DEFAULT_DIR)
     args = parser.parse_args(argv)
     paths = write_series(args.output_dir)
     print(f"wrote {len(paths)} CT slices to {args.output_dir}")
+    copies = write_multiframe(args.output_dir)
+    print(f"wrote the multi-frame instance and its copies: {', '.join(path.name for path in copies.values())}")
     return 0
 
 

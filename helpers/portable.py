@@ -53,16 +53,19 @@ def store_single_part(client: DicomWeb, data: bytes, path: str = "studies") -> r
                                headers={"Content-Type": content_type, "Accept": DICOM_JSON})
 
 
-def retrieve_instance(client: DicomWeb, path: str) -> requests.Response:
+def retrieve_instance(client: DicomWeb, path: str, transfer_syntax: str | None = "*") -> requests.Response:
     """GET one instance as a single-part ``application/dicom`` answer, or multipart if it is refused.
 
-    A single-part answer is optional in PS3.18 §10.4; Orthanc, for one, refuses it with 400.
+    ``transfer_syntax`` is the Accept header's parameter (``*``: as stored; None: leave it out, which asks
+    for the default, Explicit VR Little Endian). A single-part answer is optional in PS3.18 §10.4;
+    Orthanc, for one, refuses it with 400.
     """
-    r = client.session.get(client.url(path), headers={"Accept": "application/dicom; transfer-syntax=*"})
-    if r.status_code in (400, 406):
+    syntax = f"; transfer-syntax={transfer_syntax}" if transfer_syntax else ""
+    r = client.session.get(client.url(path), headers={"Accept": f"application/dicom{syntax}"})
+    if r.status_code in (400, 406) and client.flavor != "azure":
         print(f"This server refuses single-part ({r.status_code}); asking for multipart instead.")
         r = client.session.get(client.url(path), headers={
-            "Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'})
+            "Accept": f'multipart/related; type="application/dicom"{syntax}'})
     return r
 
 

@@ -48,6 +48,29 @@ ALL = (BLUE_CIRCLE, GREEN_SQUARE, RED_TRIANGLE)
 
 CT_SERIES_DIR = DATA_DIR / "ct-phantom"
 CT_SLICES = 64
+# The multi-frame instance (every 4th slice of the series, 16 frames) and its compressed copies:
+# file name in CT_SERIES_DIR (without .dcm) -> transfer syntax, as data/make_ct_series.py writes them.
+CT_MULTIFRAME = {
+    "multiframe": "1.2.840.10008.1.2.1",                 # Explicit VR Little Endian
+    "multiframe-jpeg2000": "1.2.840.10008.1.2.4.90",     # JPEG 2000 Lossless
+    "multiframe-rle": "1.2.840.10008.1.2.5",             # RLE Lossless
+    "multiframe-jpeg-baseline": "1.2.840.10008.1.2.4.50",  # JPEG Baseline, 8-bit, lossy
+}
+
+
+def _generator():
+    """data/make_ct_series.py as a module (a script in data/, not part of this package)."""
+    import importlib.util
+    import sys
+
+    if "make_ct_series" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("make_ct_series", DATA_DIR / "make_ct_series.py")
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {DATA_DIR / 'make_ct_series.py'}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["make_ct_series"] = module
+    return sys.modules["make_ct_series"]
 
 
 def ct_series(directory: Path = CT_SERIES_DIR) -> list[Path]:
@@ -56,11 +79,13 @@ def ct_series(directory: Path = CT_SERIES_DIR) -> list[Path]:
     paths = sorted(directory.glob("ct-*.dcm"))
     if len(paths) == CT_SLICES:
         return paths
-    import importlib.util  # the generator is a script in data/, not part of this package
+    return _generator().write_series(directory)
 
-    spec = importlib.util.spec_from_file_location("make_ct_series", DATA_DIR / "make_ct_series.py")
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {DATA_DIR / 'make_ct_series.py'}")
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
-    return generator.write_series(directory)
+
+def ct_multiframe(directory: Path = CT_SERIES_DIR) -> dict[str, Path]:
+    """The CT series' multi-frame instance and its compressed copies (the keys of ``CT_MULTIFRAME``, in
+    that order) -> their files; written by ``data/make_ct_series.py`` on first use (about 2.5 MB)."""
+    paths = {name: directory / f"{name}.dcm" for name in CT_MULTIFRAME}
+    if all(path.is_file() for path in paths.values()):
+        return paths
+    return _generator().write_multiframe(directory)

@@ -273,3 +273,35 @@ def test_ct_series_is_deterministic_and_a_stackable_volume(tmp_path: Path) -> No
     # A second call finds the files and does not rewrite them.
     before = [p.stat().st_mtime_ns for p in first]
     assert ct_series(tmp_path / "a") == first and [p.stat().st_mtime_ns for p in first] == before
+
+
+def test_ct_multiframe_and_its_compressed_copies(tmp_path: Path) -> None:
+    """data/make_ct_series.py's multi-frame instance: every 4th slice as a frame, the same bytes on every run;
+    its JPEG 2000 and RLE copies decode to the same pixels, the JPEG baseline copy close to the 8-bit window."""
+    from helpers.samples import CT_MULTIFRAME, ct_multiframe, ct_series
+
+    first, second = ct_multiframe(tmp_path / "a"), ct_multiframe(tmp_path / "b")
+    assert list(first) == list(CT_MULTIFRAME)
+    assert [p.read_bytes() for p in first.values()] == [p.read_bytes() for p in second.values()]
+    copies = {name: pydicom.dcmread(path) for name, path in first.items()}
+    assert {name: ds.file_meta.TransferSyntaxUID for name, ds in copies.items()} == CT_MULTIFRAME
+    slices = [pydicom.dcmread(path) for path in ct_series(tmp_path / "a")[::4]]
+    native = copies["multiframe"]
+    assert native.NumberOfFrames == 16 and native.pixel_array.shape == (16, 256, 256)
+    assert np.array_equal(native.pixel_array, np.stack([ds.pixel_array for ds in slices]))
+    assert [float(z) for z in native.SliceLocationVector] == [float(ds.SliceLocation) for ds in slices]
+    assert len({ds.SOPInstanceUID for ds in copies.values()} | {slices[0].SOPInstanceUID}) == 5
+    assert {ds.SeriesInstanceUID for ds in copies.values()} != {slices[0].SeriesInstanceUID}
+    assert {ds.StudyInstanceUID for ds in copies.values()} == {slices[0].StudyInstanceUID}
+    for name in ("multiframe-jpeg2000", "multiframe-rle"):
+        assert np.array_equal(copies[name].pixel_array, native.pixel_array), name
+        assert len(first[name].read_bytes()) < len(first["multiframe"].read_bytes()) / 4, name
+    jpeg = copies["multiframe-jpeg-baseline"]
+    hu = pydicom.pixels.apply_rescale(native.pixel_array, native)
+    windowed = np.clip((hu.astype(np.int32) + 160) * 255 // 400, 0, 255)  # soft tissue: 40/400
+    assert (jpeg.BitsAllocated, jpeg.LossyImageCompression, jpeg.pixel_array.dtype) == (8, "01", np.uint8)
+    assert np.abs(jpeg.pixel_array.astype(np.int32) - windowed).mean() < 2
+    assert not np.array_equal(jpeg.pixel_array, windowed)  # lossy
+    # A second call finds the files and does not rewrite them.
+    before = [p.stat().st_mtime_ns for p in first.values()]
+    assert ct_multiframe(tmp_path / "a") == first and [p.stat().st_mtime_ns for p in first.values()] == before

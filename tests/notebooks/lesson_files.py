@@ -11,7 +11,7 @@ from tools import check_server
 from tools.check_server import solutions  # tools/solutions.py, as the runner uses it
 
 EXPECTED = ["00_dicom_in_brief", "01_authenticate", "02_upload", "03_retrieve", "04_query", "05_delete",
-            "06_change_feed"]
+            "06_change_feed", "07_real_world_images"]
 
 _FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
 
