@@ -167,9 +167,12 @@ def expect(response: requests.Response, status: int | Collection[int] = 200, *,
     print(" · ".join(line))
 
 
-def expect_value(what: str, actual: object, expected: object, hint: str | None = None) -> None:
-    """Check that ``actual`` equals ``expected``; print ``what: actual``, or fail naming both."""
+def expect_value(what: str, actual: object, expected: object, hint: str | None = None,
+                 quiet: bool = False) -> None:
+    """Check that ``actual`` equals ``expected``; print ``what: actual`` (unless ``quiet``: a cell that
+    prints its own table), or fail naming both."""
     if actual != expected:
         raise CheckFailed(f"{what}: expected {expected!r}, got {actual!r}. "
                           f"What to do: {hint or RERUN_HINT}.")
-    print(f"{what}: {actual}")
+    if not quiet:
+        print(f"{what}: {actual}")

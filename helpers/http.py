@@ -55,8 +55,15 @@ def _parts_or_none(body: bytes, content_type: str) -> list[Part] | None:
         return None
 
 
+# A multipart body of more parts than this shows its first two and its last, with a count between.
+MAX_PARTS_SHOWN = 4
+
+
 def show_request(request: requests.Response | requests.PreparedRequest) -> None:
-    """Print method, path, headers and a summary of the body of a request (or a response's request)."""
+    """Print method, path, headers and a summary of the body of a request (or a response's request).
+
+    A body of many parts (a whole series in one STOW) is summarised: its first two parts, a line
+    counting the ones left out, and its last part."""
     if isinstance(request, requests.Response):
         request = request.request
     print(f"{request.method} {_relative(request.url or '')}")
@@ -79,7 +86,11 @@ def show_request(request: requests.Response | requests.PreparedRequest) -> None:
         print(f"<{len(body)} bytes>")
         return
     boundary = content_type.split("boundary=", 1)[1].split(";", 1)[0].strip('"')
-    for part in parts:
+    for index, part in enumerate(parts):
+        if len(parts) > MAX_PARTS_SHOWN and 2 <= index < len(parts) - 1:
+            if index == 2:
+                print(f"--{boundary}\n<{len(parts) - 3} more parts, {len(parts)} in all>")
+            continue
         print(f"--{boundary}")
         for name, value in part.headers.items():
             print(f"{name.title()}: {value}")

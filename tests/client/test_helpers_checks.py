@@ -96,6 +96,13 @@ def test_expect_value_prints_the_value_or_names_both(capsys) -> None:
         checks.expect_value("stored", ["b"], ["a"])
 
 
+def test_a_quiet_expect_value_prints_nothing_but_still_fails(capsys) -> None:
+    checks.expect_value("stored as", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.5", quiet=True)
+    assert capsys.readouterr().out == ""
+    with pytest.raises(checks.CheckFailed, match=r"^stored as: expected '1\.2', got '1\.3'"):
+        checks.expect_value("stored as", "1.3", "1.2", quiet=True)
+
+
 def test_the_count_is_printed_only_when_asked_for(capsys, make_response) -> None:
     checks.expect(json_response(make_response, [{}, {}]), 200, content_type=JSON)
     assert capsys.readouterr().out == "200 OK · application/dicom+json\n"

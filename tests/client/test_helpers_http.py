@@ -80,6 +80,28 @@ def test_single_part_body_is_summarised_by_size(capsys) -> None:
     assert capsys.readouterr().out.endswith("Content-Type: application/dicom\n\n<300 bytes>\n")
 
 
+def test_a_body_of_many_parts_shows_its_first_two_and_last_with_a_count(capsys) -> None:
+    body, content_type = encode_multipart_related([bytes([i]) * (100 + i) for i in range(64)])
+    request = prepared("POST", "/studies", data=body, headers={"Content-Type": content_type})
+
+    http.show_request(request)
+
+    out = capsys.readouterr().out
+    boundary = content_type.split("boundary=")[1]
+    shown = out[out.index(f"--{boundary}"):]
+    part = "--{b}\nContent-Type: application/dicom\n\n<{n} bytes>\n"
+    assert shown == (part.format(b=boundary, n=100) + part.format(b=boundary, n=101)
+                     + f"--{boundary}\n<61 more parts, 64 in all>\n" + part.format(b=boundary, n=163)
+                     + f"--{boundary}--\n")
+
+
+def test_a_body_of_four_parts_shows_every_part(capsys) -> None:
+    body, content_type = encode_multipart_related([b"x" * 10] * 4)
+    http.show_request(prepared("POST", "/studies", data=body, headers={"Content-Type": content_type}))
+    out = capsys.readouterr().out
+    assert out.count("<10 bytes>") == 4 and "more parts" not in out
+
+
 def test_url_outside_the_base_shows_its_full_path(capsys) -> None:
     request = requests.Request("POST", "http://127.0.0.1:8042/tools/lookup", data="1.2.3",
                                headers={"Authorization": "Basic dXNlcjpwdw=="}).prepare()
