@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from . import changefeed, delete, frames, partitions, qido, stow, wado
+from . import changefeed, delete, frames, partitions, qido, rendered, stow, wado
 from .auth import authenticate, authorize
 from .cors import Cors, CorsPolicy
 from .errors import DicomError, error_response
@@ -128,8 +128,8 @@ def _transactions(v: str) -> list[Route]:
         Route(series + "/metadata", read(wado.metadata), methods=get),
         Route(instance + "/metadata", read(wado.metadata), methods=get),
         Route(instance + "/frames/{frame_list}", read(frames.frames), methods=get),
-        Route(instance + "/rendered", read(frames.rendered), methods=get),
-        Route(instance + "/frames/{frame}/rendered", read(frames.rendered), methods=get),
+        Route(instance + "/rendered", read(rendered.rendered), methods=get),
+        Route(instance + "/frames/{frame}/rendered", read(rendered.rendered), methods=get),
         Route(study, endpoint(delete.delete, write=True, partitioned=True), methods=delete_),
         Route(series, endpoint(delete.delete, write=True, partitioned=True), methods=delete_),
         Route(instance, endpoint(delete.delete, write=True, partitioned=True), methods=delete_),
