@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
-sys.path.insert(0, str(Path(__file__).parent.parent / "tools"))  # solutions.py, for the lessons' exercises
+sys.path.insert(0, str(Path(__file__).parent.parent))  # tools.solutions, for the lessons' exercises
 
 project = "DICOMweb tutorial"
 author = "dicomweb-tutorial contributors"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import solutions  # tools/solutions.py (conf.py puts tools/ on the path)
+from tools import solutions  # conf.py puts the repository on the path
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError

@@ -14,7 +14,6 @@ import pytest
 from .conftest import DOCS, REPO, build_site
 
 sys.path.insert(0, str(DOCS / "_ext"))
-sys.path.insert(0, str(REPO / "tools"))  # the extension's solutions.py, as docs/conf.py puts it there
 import lessons  # noqa: E402  (the docs extension under test)
 import sitecheck  # noqa: E402
 import wirelexer  # noqa: E402
@@ -51,7 +50,8 @@ def project(tmp_path: Path) -> tuple[Path, Path]:
     docs = tmp_path / "docs"
     shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("_build", "lessons", "__pycache__"))
     (tmp_path / "tools").mkdir()
-    shutil.copy2(REPO / "tools" / "solutions.py", tmp_path / "tools")
+    for name in ("__init__.py", "solutions.py"):
+        shutil.copy2(REPO / "tools" / name, tmp_path / "tools")
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     return docs, notebooks
