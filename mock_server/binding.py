@@ -1,8 +1,19 @@
-"""Query-string values as ASP.NET Core model binding reads them, and the 400 texts Azure sends when it fails
-(QueryModelStateValidator wraps the first model-state error in ``InvalidQueryStringValue``)."""
+"""How ASP.NET Core binds query values and how .NET parses and prints values, in one place.
+
+- The query collection: keys compared case-insensitively; model binding reads the first value of
+  a repeated parameter.
+- ``int``/``long`` and ``bool`` binding, and the 400 texts Azure sends when binding fails
+  (QueryModelStateValidatorAttribute wraps the first model-state error in ``InvalidQueryStringValue``).
+- ``DateTimeOffset``: Azure's MandatoryTimeZoneBinder (a zone is required), 100-ns ticks since
+  0001-01-01 UTC, and the "O" round-trip format .NET prints.
+
+Only values here: no SQL, no storage, no request objects (callers pass the query items).
+"""
 
 import html
 import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
 
 from .errors import bad_request
 
@@ -11,10 +22,55 @@ _INTEGER = re.compile(r"^[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*$")
 INT_MAX = 2**31 - 1
 LONG_MAX = 2**63 - 1
 
+# ISO 8601 date-time; the zone is checked separately so a missing one gets its own message.
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.IGNORECASE | re.ASCII)
+_MAX_OFFSET_MINUTES = 14 * 60  # .NET DateTimeOffset: offsets beyond ±14:00 do not parse
+_EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
+_FRACTION = re.compile(r"\.([0-9]+)")
+TICKS_PER_SECOND = 10_000_000
+MAX_TICKS = 3_155_378_975_999_999_999  # DateTimeOffset.MaxValue
+
+QueryCollection = dict[str, tuple[str, list[str]]]
+"""Lower-cased key → (the key as first written, its values in order)."""
+
+
+# --- the query collection ------------------------------------------------------------------------
+
+def query_collection(items: Iterable[tuple[str, str]]) -> QueryCollection:
+    """The query items as ASP.NET Core's query collection holds them: keys compared case-insensitively."""
+    groups: QueryCollection = {}
+    for name, value in items:
+        groups.setdefault(name.lower(), (name, []))[1].append(value)
+    return groups
+
+
+def first_query_value(query: QueryCollection, key: str) -> str | None:
+    """The value model binding binds to ``key`` (any case): the first of a repeated parameter."""
+    group = query.get(key.lower())
+    return group[1][0] if group else None
+
+
+# --- integers and booleans -----------------------------------------------------------------------
 
 def is_integer(text: str) -> bool:
     """Whether .NET's integer parsing accepts ``text``, its range aside."""
     return bool(_INTEGER.match(text))
+
+
+def to_int(text: str) -> int | None:
+    """The value of ``text`` (``is_integer`` already true), or None beyond 20 significant digits.
+
+    None is outside every range (int, long) ASP.NET binds, so callers answer it as the binding
+    failure it is on Azure; Python's int() would instead raise for over 4,300 digits.
+    """
+    digits = text.strip(" \t\n\v\f\r")
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > 20:
+        return None
+    return sign * int(digits)
 
 
 def int_in_range(text: str) -> bool:
@@ -66,15 +122,64 @@ def bind_boolean(raw: str, key: str) -> bool:
     if text not in ("true", "false"):
         raise bad_request(binding_error_text(key, raw))
     return text == "true"
-def to_int(text: str) -> int | None:
-    """The value of ``text`` (``is_integer`` already true), or None beyond 20 significant digits.
 
-    None is outside every range (int, long) ASP.NET binds, so callers answer it as the binding
-    failure it is on Azure; Python's int() would instead raise for over 4,300 digits.
+
+# --- DateTimeOffset ------------------------------------------------------------------------------
+
+def ticks(moment: datetime) -> int:
+    """100-nanosecond ticks since 0001-01-01 UTC of an aware ``moment``, the unit of a .NET DateTimeOffset."""
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 10
+
+
+def _parsed_ticks(match: re.Match[str]) -> int:
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                      int(second or 0), tzinfo=timezone.utc)
+    if zone and zone.upper() != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+        if minutes > 59 or hours * 60 + minutes > _MAX_OFFSET_MINUTES:
+            raise ValueError(f"time zone offset {zone} is out of range")
+        moment -= sign * timedelta(hours=hours, minutes=minutes)
+    return ticks(moment) + int((fraction or "").ljust(7, "0"))
+
+
+def bind_date_time_offset(raw: str | None, key: str) -> int | None:
+    """A query value bound by Azure's MandatoryTimeZoneBinder, in UTC ticks; None when absent or blank.
+
+    A date and time must name its zone (``Z`` or ``±hh:mm``, at most ±14:00); anything else is a 400.
     """
-    digits = text.strip(" \t\n\v\f\r")
-    sign = -1 if digits.startswith("-") else 1
-    digits = digits.lstrip("+-").lstrip("0") or "0"
-    if len(digits) > 20:
+    if raw is None or not raw.strip():
         return None
-    return sign * int(digits)
+    match = _TIMESTAMP.match(raw.strip())
+    try:
+        if not match:
+            raise ValueError(raw)
+        value = _parsed_ticks(match)
+    except (ValueError, OverflowError):
+        # The binder adds the FormatException itself, whose model-state message is empty.
+        raise bad_request(f"The query parameter '{key}' is invalid. ") from None
+    if not match.group(8):
+        raise bad_request(f"The query parameter '{key}' is invalid. Date and time value must specify a time zone.")
+    return value
+
+
+def round_trip(value: int) -> str:
+    """UTC ticks in .NET's "O" format, e.g. ``2024-01-02T00:00:00.0000000+00:00``."""
+    moment = _EPOCH + timedelta(seconds=value // TICKS_PER_SECOND)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{value % TICKS_PER_SECOND:07d}+00:00"
+
+
+def timestamp_ticks(timestamp: str) -> int:
+    """100 ns ticks since 0001-01-01 UTC of an ISO 8601 timestamp (``round_trip``'s form; UTC if no zone)."""
+    text, seventh = timestamp.strip(), 0
+    fraction = _FRACTION.search(text)
+    if fraction:  # Python reads six fractional digits; keep the seventh
+        digits = fraction.group(1)
+        seventh = int(digits[6]) if len(digits) > 6 else 0
+        text = text[:fraction.start(1)] + digits[:6].ljust(6, "0") + text[fraction.end(1):]
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return ticks(moment) + seventh

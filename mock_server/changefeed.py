@@ -7,82 +7,32 @@ a time window ordered by timestamp then sequence.
 """
 
 import json
-import re
-from datetime import datetime, timedelta, timezone
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .binding import LONG_MAX, bind_boolean, bind_integer
+from .binding import (
+    LONG_MAX, MAX_TICKS, QueryCollection, bind_boolean, bind_date_time_offset, bind_integer, first_query_value,
+    query_collection, round_trip,
+)
 from .errors import bad_request
 from .responses import JSONResponse
 from .storage import DEFAULT_PARTITION, FeedEntry, Store
-# ISO 8601 date-time; the zone is checked separately so a missing one gets its own message.
-_TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,7}))?)?)?"
-    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$", re.IGNORECASE | re.ASCII)
-_MAX_OFFSET_MINUTES = 14 * 60  # .NET DateTimeOffset: offsets beyond ±14:00 do not parse
-_EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
-_MAX_TICKS = 3_155_378_975_999_999_999  # DateTimeOffset.MaxValue
 
 
-def _params(request: Request) -> dict[str, str]:
-    """First value of each parameter, names lower-cased: ASP.NET binds names case-insensitively."""
-    params: dict[str, str] = {}
-    for name, value in request.query_params.multi_items():
-        params.setdefault(name.lower(), value)
-    return params
-
-
-def _integer(params: dict[str, str], key: str, default: int, low: int, high: int, bits: int) -> int:
-    raw = params.get(key.lower())
+def _integer(params: QueryCollection, key: str, default: int, low: int, high: int, bits: int) -> int:
+    raw = first_query_value(params, key)
     return default if raw is None else bind_integer(raw, key, low, high, bits)
 
 
-def _include_metadata(params: dict[str, str]) -> bool:
-    raw = params.get("includemetadata")
+def _include_metadata(params: QueryCollection) -> bool:
+    raw = first_query_value(params, "includeMetadata")
     return True if raw is None else bind_boolean(raw, "includeMetadata")
 
 
-def _ticks(match: re.Match) -> int:
-    """100-nanosecond ticks since 0001-01-01 UTC, the resolution of a .NET DateTimeOffset."""
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                      int(second or 0), tzinfo=timezone.utc)
-    if zone and zone.upper() != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        hours, minutes = int(digits[:2]), int(digits[2:] or 0)
-        if minutes > 59 or hours * 60 + minutes > _MAX_OFFSET_MINUTES:
-            raise ValueError(f"time zone offset {zone} is out of range")
-        moment -= sign * timedelta(hours=hours, minutes=minutes)
-    whole = (moment - _EPOCH) // timedelta(seconds=1)
-    return whole * 10_000_000 + int((fraction or "").ljust(7, "0"))
-
-
-def _time(params: dict[str, str], key: str) -> int | None:
-    """MandatoryTimeZoneBinder: a date and time with a zone, in ticks; blank means none."""
-    raw = params.get(key.lower())
-    if raw is None or not raw.strip():
-        return None
-    match = _TIMESTAMP.match(raw.strip())
-    try:
-        if not match:
-            raise ValueError(raw)
-        ticks = _ticks(match)
-    except (ValueError, OverflowError):
-        # The binder adds the FormatException itself, whose model-state message is empty.
-        raise bad_request(f"The query parameter '{key}' is invalid. ") from None
-    if not match.group(8):
-        raise bad_request(f"The query parameter '{key}' is invalid. Date and time value must specify a time zone.")
-    return ticks
-
-
-def _round_trip(ticks: int) -> str:
-    """A UTC DateTimeOffset in .NET's "O" format, e.g. ``2024-01-02T00:00:00.0000000+00:00``."""
-    moment = _EPOCH + timedelta(seconds=ticks // 10_000_000)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{ticks % 10_000_000:07d}+00:00"
+def _time(params: QueryCollection, key: str) -> int | None:
+    return bind_date_time_offset(first_query_value(params, key), key)
 
 
 def _entry(row: FeedEntry, include_metadata: bool) -> dict:
@@ -132,7 +82,7 @@ def _read_latest(store: Store, version: int, include: bool, partition: str | Non
 
 async def changefeed(request: Request) -> Response:
     """``GET /changefeed``: a JSON array of entries (possibly empty)."""
-    params = _params(request)
+    params = query_collection(request.query_params.multi_items())
     version = int(request.state.api_version)
     start = end = None
     # ModelState order: parameters (v1) or WindowedPaginationOptions properties (v2) as declared,
@@ -147,11 +97,11 @@ async def changefeed(request: Request) -> Response:
         limit = _integer(params, "Limit", 100, 1, 200, 32)
         include = _include_metadata(params)
         low = 0 if start is None else start
-        high = _MAX_TICKS if end is None else end
+        high = MAX_TICKS if end is None else end
         if high <= low:
             # The options bind without a prefix, so the model-state key of this error is empty.
-            raise bad_request(f"The query parameter '' is invalid. The start time '{_round_trip(low)}' must "
-                              f"occur strictly before the end time '{_round_trip(high)}'.")
+            raise bad_request(f"The query parameter '' is invalid. The start time '{round_trip(low)}' must "
+                              f"occur strictly before the end time '{round_trip(high)}'.")
     entries = await run_in_threadpool(_read_feed, request.app.state.store, version, offset, limit,
                                       start, end, include, _scope(request))
     return JSONResponse(entries)
@@ -159,7 +109,7 @@ async def changefeed(request: Request) -> Response:
 
 async def changefeed_latest(request: Request) -> Response:
     """``GET /changefeed/latest``: the newest entry, or 204 when the feed is empty."""
-    params = _params(request)
+    params = query_collection(request.query_params.multi_items())
     include = _include_metadata(params)
     version = int(request.state.api_version)
     entry = await run_in_threadpool(_read_latest, request.app.state.store, version, include, _scope(request))

@@ -12,7 +12,7 @@ from datetime import date
 
 from pydicom.datadict import keyword_for_tag
 
-from .binding import LONG_MAX, bind_boolean, bind_integer
+from .binding import LONG_MAX, QueryCollection, bind_boolean, bind_integer, first_query_value, query_collection
 from .errors import bad_request
 from .qido_tags import (
     FILTER_LEVEL, MODALITIES_IN_STUDY, RESOURCE_FILTER_LEVELS, RESOURCE_LEVEL, SERIES_UID, STUDY_UID, FilterKind,
@@ -59,13 +59,9 @@ def resource_for(level: Level, study_uid: str | None, series_uid: str | None) ->
     return "StudyInstances" if study_uid else "AllInstances"
 
 
-def _group(items: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
-    """Values per key, keys compared case-insensitively (ASP.NET's query collection)."""
-    groups: dict[str, tuple[str, list[str]]] = {}
-    for key, value in items:
-        name = key.strip()
-        groups.setdefault(name.lower(), (name, []))[1].append(value)
-    return list(groups.values())
+def _collection(items: list[tuple[str, str]]) -> QueryCollection:
+    """ASP.NET's query collection of the items, keys trimmed as QueryOptionsExtensions trims filter keys."""
+    return query_collection((key.strip(), value) for key, value in items)
 
 
 def _parse_date(text: str, keyword: str) -> date:
@@ -154,12 +150,11 @@ def _bind(key: str, raw: str) -> object:
 def check_bound_options(items: list[tuple[str, str]]) -> None:
     """The model-binding 400s of QueryOptions, which Azure's QueryModelStateValidator raises before the
     Accept filter runs (so before 406); the first value of a repeated parameter is the one bound."""
-    firsts: dict[str, str] = {}
-    for key, value in items:
-        firsts.setdefault(key.strip().lower(), value)
+    query = _collection(items)
     for key in _BOUND:
-        if key in firsts:
-            _bind(key, firsts[key])
+        raw = first_query_value(query, key)
+        if raw is not None:
+            _bind(key, raw)
 
 
 def parse_query(items: list[tuple[str, str]], level: Level, study_uid: str | None,
@@ -168,7 +163,7 @@ def parse_query(items: list[tuple[str, str]], level: Level, study_uid: str | Non
     resource = resource_for(level, study_uid, series_uid)
     query = Query(resource=resource, level=RESOURCE_LEVEL[resource])
     filters: list[tuple[str, str]] = []
-    for name, values in _group(items):
+    for name, values in _collection(items).values():
         key = name.lower()
         if key in _BOUND:
             setattr(query, _QUERY_ATTRS[key], _bind(key, values[0]))

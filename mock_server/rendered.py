@@ -16,7 +16,7 @@ from pydicom.uid import UID
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .binding import binding_error_text, int_in_range, to_int
+from .binding import binding_error_text, first_query_value, int_in_range, query_collection, to_int
 from .dicomfile import check_inflated_size, number_of_frames
 from .errors import DicomError, bad_request
 from .frames import FRAME_NOT_FOUND, INSTANCE_NOT_FOUND, INVALID_FRAMES
@@ -88,7 +88,7 @@ async def rendered(request: Request, study_uid: str, series_uid: str, sop_uid: s
             raise bad_request(binding_error_text("frame", frame))
         number = to_int(frame) or 0  # int_in_range held, so a value (to_int: no 4,300-digit limit)
     # Model binding reads the first value of a repeated parameter (Starlette's get() gives the last).
-    quality_text = next(iter(request.query_params.getlist("quality")), None)
+    quality_text = first_query_value(query_collection(request.query_params.multi_items()), "quality")
     if quality_text is not None and not int_in_range(quality_text):
         raise bad_request(binding_error_text("quality", quality_text))
     if number < 1:

@@ -19,16 +19,16 @@ import errno
 import json
 import os
 import queue
-import re
 import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from .binding import round_trip, ticks, timestamp_ticks
 from .index_values import (
     COLUMN_OF, SERIES_COLUMNS, STUDY_COLUMNS, IndexedValue, first_value, instance_values, match_key, name_words,
 )
@@ -41,8 +41,6 @@ DIR_MODE, FILE_MODE = 0o700, 0o600
 # Kept free in the data dir so that DELETE (which writes to the index) works on a full disk.
 RESERVE_FILE = "space-reserve"
 RESERVE_BYTES = 4 * 1024 * 1024
-_EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
-_FRACTION = re.compile(r"\.([0-9]+)")
 _LAST_CHAR = "\U0010ffff"  # word < prefix + this: the words that begin with prefix
 _COMMON_WORD = 2000  # name words a fuzzy prefix must begin to count as common
 _MAX_PARAMS = 500  # values per IN (...), well under SQLite's parameter limit
@@ -161,25 +159,6 @@ STUDY_UID_TAG, SERIES_UID_TAG, SOP_UID_TAG = "0020000D", "0020000E", "00080018"
 MODALITY_TAG = "00080060"
 _UID_COLUMN = {STUDY_UID_TAG: "st.study_uid", SERIES_UID_TAG: "se.series_uid", SOP_UID_TAG: "i.sop_uid"}
 _STUDY_TAGS = {c.tag for c in STUDY_COLUMNS}
-
-
-def _dotnet_timestamp(moment: datetime) -> str:
-    """ISO 8601 UTC with seven fractional digits, as .NET writes a DateTimeOffset."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0+00:00"
-
-
-def timestamp_ticks(timestamp: str) -> int:
-    """100 ns ticks since 0001-01-01 UTC of a stored timestamp (``_dotnet_timestamp``'s form)."""
-    text, seventh = timestamp.strip(), 0
-    fraction = _FRACTION.search(text)
-    if fraction:  # Python reads six fractional digits; keep the seventh
-        digits = fraction.group(1)
-        seventh = int(digits[6]) if len(digits) > 6 else 0
-        text = text[:fraction.start(1)] + digits[:6].ljust(6, "0") + text[fraction.end(1):]
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (moment - _EPOCH) // timedelta(microseconds=1) * 10 + seventh
 
 
 def _chunks(items: Sequence, size: int = _MAX_PARAMS) -> Iterator[Sequence]:
@@ -558,7 +537,7 @@ class Store:
                 self._create_schema()  # IF NOT EXISTS: adds what a newer version indexes
             # Azure's schema creates Microsoft.Default (key 1) with the database; here with the index.
             w.execute("INSERT OR IGNORE INTO partitions (partition_key, name, created) VALUES (1, ?, ?)",
-                      (DEFAULT_PARTITION, _dotnet_timestamp(datetime.now(timezone.utc))))
+                      (DEFAULT_PARTITION, round_trip(ticks(datetime.now(timezone.utc)))))
             w.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             w.execute("COMMIT")
         except BaseException:
@@ -688,7 +667,7 @@ class Store:
     def _timestamp(self) -> tuple[str, int]:
         # Never go backwards, so change-feed order by time matches order by sequence.
         now = datetime.now(timezone.utc)
-        stamp = max(_dotnet_timestamp(now), self._last_timestamp)
+        stamp = max(round_trip(ticks(now)), self._last_timestamp)
         self._last_timestamp = stamp
         return stamp, timestamp_ticks(stamp)
 
