@@ -168,7 +168,8 @@ def bind_date_time_offset(raw: str | None, key: str) -> int | None:
 def round_trip(value: int) -> str:
     """UTC ticks in .NET's "O" format, e.g. ``2024-01-02T00:00:00.0000000+00:00``."""
     moment = _EPOCH + timedelta(seconds=value // TICKS_PER_SECOND)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{value % TICKS_PER_SECOND:07d}+00:00"
+    # "O" writes four year digits; strftime's %Y does not pad years before 1000 (0001 would be "1").
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{value % TICKS_PER_SECOND:07d}+00:00"
 
 
 def timestamp_ticks(timestamp: str) -> int:
