@@ -80,11 +80,12 @@ test: check $(STAMP_LAB) $(STAMP_TEST) $(STAMP_DOCS)
 
 # The tests that need no browser, no Orthanc, no docs site build or OHIF (tests/docs), no JupyterLab and
 # run no lesson in a kernel (markers: pyproject.toml), and no nbval: a quick check while working;
-# `make test` still runs everything.
+# `make test` still runs everything. pytest-xdist spreads it over every core (worksteal: a worker that
+# finishes its share takes tests from the other, since a few emulator modules are much slower than the rest).
 FAST_MARKERS := not browser and not orthanc and not notebook_run and not jupyterlab
 .PHONY: test-fast
 test-fast: $(STAMP_LAB) $(STAMP_TEST)
-	$(BIN)/python -m pytest -m "$(FAST_MARKERS)" --ignore=tests/docs
+	$(BIN)/python -m pytest -n auto --dist worksteal -m "$(FAST_MARKERS)" --ignore=tests/docs
 
 # Lint (ruff) and type-check (mypy) the code; `make test` runs it first. Settings: pyproject.toml.
 .PHONY: check

@@ -10,11 +10,14 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.notebooks.lesson_files import execute
 from tests.support.lessons import NOTEBOOK_DIR
 from mock_server.launcher import start_emulator
+
+pytestmark = pytest.mark.notebook_run  # eight lessons in kernels
 
 LEARNERS = 8
 LESSON = NOTEBOOK_DIR / "04_query.ipynb"
