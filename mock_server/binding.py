@@ -4,6 +4,7 @@
   a repeated parameter.
 - ``int``/``long`` and ``bool`` binding, and the 400 texts Azure sends when binding fails
   (QueryModelStateValidatorAttribute wraps the first model-state error in ``InvalidQueryStringValue``).
+- The frame list's ``int[]`` (Azure's IntArrayModelBinder: ``int.TryParse`` with ``NumberStyles.Any``).
 - ``DateTimeOffset``: Azure's MandatoryTimeZoneBinder (a zone is required), 100-ns ticks since
   0001-01-01 UTC, and the "O" round-trip format .NET prints.
 
@@ -77,6 +78,99 @@ def int_in_range(text: str) -> bool:
     """Whether ``text`` binds to a .NET ``int``."""
     value = to_int(text) if is_integer(text) else None
     return value is not None and -INT_MAX - 1 <= value <= INT_MAX
+
+
+# NumberFormatInfo.InvariantInfo: "¤" is the currency symbol, "." the decimal and "," the group separator.
+_CURRENCY = "\u00a4"
+# Number parsing's white space (ASCII only), and String.Trim's (Char.IsWhiteSpace: also U+0085 and the
+# Unicode space, line and paragraph separators).
+_NUMBER_WHITE = " \t\n\v\f\r"
+_TRIM_WHITE = (_NUMBER_WHITE + "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+               + "\u2028\u2029\u202f\u205f\u3000")
+_MAX_EXPONENT = 9999  # .NET stops counting an exponent there: beyond it every non-zero value overflows
+
+
+def int_any(text: str) -> int | None:
+    """``int.TryParse(text, NumberStyles.Any, CultureInfo.InvariantCulture)``: the value, or None.
+
+    NumberStyles.Any allows, besides ASCII digits: white space around the number (not straight after a
+    sign), one leading or trailing sign or parentheses for a negative, one currency symbol ("¤"), group
+    separators after the first digit, a decimal point whose fraction digits are all zero ("1.0"), an
+    exponent ("1e0", "10e-1"), and trailing NUL characters. Anything else, a non-zero fraction or a value
+    outside int's range is None.
+    """
+    i, n = 0, len(text)
+    negative = sign = parens = currency = False
+    while i < n:  # leading: white space, one sign or "(", one currency symbol
+        ch = text[i]
+        if ch in _NUMBER_WHITE and (not sign or currency):
+            pass
+        elif not sign and ch in "+-(":
+            sign, negative, parens = True, ch != "+", ch == "("
+        elif not currency and ch == _CURRENCY:
+            currency = True
+        else:
+            break
+        i += 1
+    digits: list[str] = []
+    fraction = 0  # digits after the decimal point
+    point = False
+    while i < n:
+        ch = text[i]
+        if "0" <= ch <= "9":
+            digits.append(ch)
+            fraction += point
+        elif ch == "." and not point:
+            point = True
+        elif not (ch == "," and digits and not point):
+            break
+        i += 1
+    if not digits:
+        return None
+    exponent = 0
+    if i < n and text[i] in "eE":  # an exponent counts only with a digit; otherwise "e" is left over
+        j = i + 1 + (i + 1 < n and text[i + 1] in "+-")
+        k = j
+        while k < n and "0" <= text[k] <= "9":
+            k += 1
+        if k > j:
+            written = text[j:k].lstrip("0")
+            exponent = _MAX_EXPONENT if len(written) > 4 else min(int(written or "0"), _MAX_EXPONENT)
+            exponent = -exponent if text[j - 1] == "-" else exponent
+            i = k
+    while i < n:  # trailing: white space, a sign if none led, ")" closing "(", the currency symbol
+        ch = text[i]
+        if ch in _NUMBER_WHITE:
+            pass
+        elif not sign and ch in "+-":
+            sign, negative = True, ch == "-"
+        elif parens and ch == ")":
+            parens = False
+        elif not currency and ch == _CURRENCY:
+            currency = True
+        else:
+            break
+        i += 1
+    if parens or text[i:].strip("\0"):
+        return None
+    significant = "".join(digits).lstrip("0")
+    if not significant:
+        return 0
+    kept = significant.rstrip("0")
+    power = exponent - fraction + len(significant) - len(kept)
+    if power < 0 or len(kept) + power > 10:  # a non-zero fraction, or more than int's ten digits
+        return None
+    value = int(kept) * 10**power * (-1 if negative else 1)
+    return value if -INT_MAX - 1 <= value <= INT_MAX else None
+
+
+def int_list(text: str) -> list[int] | None:
+    """A route value bound by Azure's IntArrayModelBinder: comma-separated, each entry trimmed and read
+    by ``int_any``; [] for an empty value, None when an entry does not parse (a model-state error)."""
+    if not text:
+        return []
+    values = [int_any(piece.strip(_TRIM_WHITE)) for piece in text.split(",")]
+    return None if None in values else [v for v in values if v is not None]
 
 
 def binding_error_text(key: str, raw: str) -> str:

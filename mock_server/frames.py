@@ -6,7 +6,6 @@ pydicom's ``generate_frames``. Frames asked for in another transfer syntax are t
 (``transcode.py``), all before the status goes out, as Azure's FrameHandler does.
 """
 
-import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from pydicom.uid import UID
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from .binding import int_list
 from .dicomfile import check_inflated_size, number_of_frames
 from .errors import DicomError, bad_request
 from .negotiation import negotiate
@@ -34,18 +34,18 @@ INVALID_FRAMES = ("The specified frames value is not valid. At least one frame m
                   "and all requested frames must have value greater than 0.")
 INSTANCE_NOT_FOUND = NOT_FOUND["instance"]
 _PIXEL_DATA = Tag(0x7FE00010)
-_DIGITS = re.compile(r"[0-9]+")
 
 
 def parse_frames(text: str) -> list[int]:
-    """``"1,2,3"`` → [1, 2, 3]; 400 for an empty, malformed, zero or negative entry."""
-    frames = []
-    for piece in text.split(","):
-        piece = piece.strip()
-        # ASCII digits only: .NET's int parsing rejects other Unicode digits ("²", "١").
-        if not _DIGITS.fullmatch(piece) or len(piece) > 9 or int(piece) < 1:
-            raise bad_request(INVALID_FRAMES)
-        frames.append(int(piece))
+    """``"1,2,3"`` → [1, 2, 3]; 400 for an empty or unparsable list or a frame below 1.
+
+    The list binds as Azure's IntArrayModelBinder binds it (``binding.int_list``: "+1", "1.0" and "1e0"
+    are frame 1, "²" is not a number); when binding fails the frames are null, and RetrieveRequestValidator
+    answers null, empty and non-positive frames alike.
+    """
+    frames = int_list(text)
+    if not frames or min(frames) < 1:
+        raise bad_request(INVALID_FRAMES)
     return frames
 
 

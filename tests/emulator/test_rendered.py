@@ -73,6 +73,15 @@ def test_bad_quality_is_400(emulator_client, multiframe, quality, message):
     assert response.text == message
 
 
+def test_the_quality_key_is_read_in_any_case(emulator_client, multiframe):
+    # ASP.NET Core's query collection compares keys case-insensitively, so "Quality=0" is range-checked too.
+    url = rendered_url(emulator_client, multiframe)
+    for key in ("Quality", "QUALITY"):
+        response = fetch(emulator_client, f"{url}?{key}=0", "image/jpeg")
+        assert (response.status_code, response.text) == (400, QUALITY_RANGE), key
+    assert fetch(emulator_client, f"{url}?QuAlItY=50", "image/jpeg").status_code == 200
+
+
 @pytest.mark.parametrize("accept", ["*/*", "image/gif", "image/png, image/jpeg"])
 def test_bad_quality_is_400_before_accept_is_looked_at(emulator_client, multiframe, accept):
     response = fetch(emulator_client, rendered_url(emulator_client, multiframe) + "?quality=0", accept)

@@ -12,8 +12,8 @@ import pytest
 
 from mock_server.binding import (
     INT_MAX, LONG_MAX, MAX_TICKS, bind_boolean, bind_date_time_offset, bind_integer, binding_error_text,
-    first_query_value, int_in_range, is_integer, query_collection, range_error_text, round_trip, ticks,
-    timestamp_ticks, to_int,
+    first_query_value, int_any, int_in_range, int_list, is_integer, query_collection, range_error_text, round_trip,
+    ticks, timestamp_ticks, to_int,
 )
 from mock_server.errors import DicomError
 
@@ -74,6 +74,42 @@ def test_not_an_integer(text: str) -> None:
 ])
 def test_int_in_range(text: str, fits: bool) -> None:
     assert int_in_range(text) is fits
+
+
+# int.TryParse(NumberStyles.Any, InvariantCulture), which Azure's IntArrayModelBinder reads frame numbers with.
+@pytest.mark.parametrize(("text", "value"), [
+    ("1", 1), ("+1", 1), ("-1", -1), ("1+", 1), ("1-", -1), ("(1)", -1), (" \t1\r\n", 1),
+    ("\u00a41", 1), ("1\u00a4", 1), ("-\u00a4 1", -1), ("\u00a4 -1", -1),  # the invariant currency symbol
+    ("1.0", 1), ("1.", 1), (".0", 0), ("1e0", 1), ("1E+2", 100), ("10e-1", 1), ("0e99999", 0),
+    ("0000000001", 1), ("1,000", 1000), ("1,", 1), ("1\0\0", 1),  # group separators; trailing NULs
+    ("2147483647", INT_MAX), ("-2147483648", -INT_MAX - 1), ("-0", 0),
+])
+def test_int_any(text: str, value: int) -> None:
+    assert int_any(text) == value
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "a", "1x", "0x1", ".", ",1", "1.5", "15e-1", "1e", "1e+", "1e1000000000",
+    "- 1", "( 1)", "(1", "1)", "-(1)", "(-1)", "+-1", "1-+", "\u00a4\u00a41",
+    "2147483648", "-2147483649", "1e10", "99999999999999999999999",
+    "\u00b2", "\u0661", "\uff12", "\u00a01",  # other Unicode digits and spaces are not numbers here
+])
+def test_int_any_rejects(text: str) -> None:
+    assert int_any(text) is None
+
+
+def test_int_any_does_not_build_huge_integers() -> None:
+    assert int_any("1" + "0" * 5000) is None
+    assert int_any("0" * 5000 + "7") == 7
+    assert int_any("7." + "0" * 5000) == 7
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    ("1,2,3", [1, 2, 3]), (" 1 , 2", [1, 2]), ("\u00a01\u3000", [1]),  # String.Trim: Unicode white space
+    ("", []), ("1,,2", None), ("1,x", None), ("1,", None), ("-1,0", [-1, 0]),
+])
+def test_int_list(text: str, values: list[int] | None) -> None:
+    assert int_list(text) == values
 
 
 def test_int_and_long_edges() -> None:
