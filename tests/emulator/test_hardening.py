@@ -235,6 +235,38 @@ def test_connections_beyond_the_limit_get_503(own_emulator):
             time.sleep(0.1)
 
 
+def _answer(emu, request: bytes) -> bytes:
+    """Everything the server sends back for ``request`` on a new connection, until it closes it."""
+    with socket.create_connection(_netloc(emu), timeout=30) as sock:
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            sock.sendall(request)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+    return answer
+
+
+def test_over_long_request_lines_and_headers_are_refused_as_kestrel_does(emulator):
+    # Kestrel's MaxRequestLineSize (8 KiB) and MaxRequestHeadersTotalSize (32 KiB): 414 and 431, then close.
+    long_target = b"GET /v2/studies?PatientID=" + b"x" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    answer = _answer(emulator, long_target)
+    assert answer.startswith(b"HTTP/1.1 414 "), answer[:80]
+    assert b"Connection: close" in answer
+    many_headers = b"GET /v2/studies HTTP/1.1\r\nHost: x\r\n" + b"".join(
+        b"X-Filler-%d: %s\r\n" % (n, b"y" * 1000) for n in range(40)) + b"\r\n"
+    answer = _answer(emulator, many_headers)
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:80]
+    assert b"Connection: close" in answer
+    # Just under both limits the request is served.
+    token = emulator.token()
+    fits = (b"GET /v2/studies?PatientID=" + b"x" * 7000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            + b"Accept: application/dicom+json\r\n"
+            + b"Authorization: Bearer " + token.encode() + b"\r\n"
+            + b"".join(b"X-Filler-%d: %s\r\n" % (n, b"y" * 1000) for n in range(25)) + b"\r\n")
+    assert _answer(emulator, fits).split(b"\r\n", 1)[0] in (b"HTTP/1.1 200 OK", b"HTTP/1.1 204 No Content")
+
+
 # --- permissions -----------------------------------------------------------------------------------------
 
 def test_data_dir_is_private_whatever_the_umask(own_emulator, tmp_path):
