@@ -34,6 +34,12 @@ INVALID_FRAMES = ("The specified frames value is not valid. At least one frame m
                   "and all requested frames must have value greater than 0.")
 INSTANCE_NOT_FOUND = NOT_FOUND["instance"]
 _PIXEL_DATA = Tag(0x7FE00010)
+# Where the native pixel data of a stored file lies: (frames, bytes per frame, value offset, value length).
+# A stored file never changes (each stored version gets a new name, and a deleted file's name is not
+# reused), so a layout read once stays right and a frames request skips parsing the file's elements;
+# the file itself is still opened for every request, so a deleted instance is a 404 as before.
+_LAYOUTS: dict[Path, tuple[int, int, int, int]] = {}
+_MAX_LAYOUTS = 4096
 
 
 def parse_frames(text: str) -> list[int]:
@@ -63,47 +69,59 @@ class FrameSource:
         self.encapsulated = UID(transfer_syntax).is_encapsulated
         # In a deflated file pydicom's offsets point into the inflated stream, not the file.
         self.deflated = UID(transfer_syntax).is_deflated
+        self._ds: pydicom.Dataset | None = None
+        self._frames: list[bytes] | None = None  # encapsulated: each frame's bytes
+        self._value: bytes | None = None  # native pixel data pydicom had to read (deflated, or short)
+        self._offset = self._length = 0  # native pixel data left in the file: where its value lies
         try:
             self._file = path.open("rb")
         except FileNotFoundError:
             raise DicomError(404, INSTANCE_NOT_FOUND) from None
+        opened = False
         try:
-            self._open()
+            layout = _LAYOUTS.get(path)
+            if layout is not None:
+                self.count, self.frame_size, self._offset, self._length = layout
+            else:
+                self._open()
+            opened = True
         except FileNotFoundError:  # pydicom reopens the file by name for deferred values
             raise DicomError(404, INSTANCE_NOT_FOUND) from None
         finally:
-            if not hasattr(self, "_ds"):
+            if not opened:
                 self._file.close()
 
     def _open(self) -> None:
         if self.deflated:
             check_inflated_size(self._file)
             self._file.seek(0)
-        ds = pydicom.dcmread(self._file, defer_size=1024)
-        self.elem = ds.get_item(_PIXEL_DATA, keep_deferred=True)
-        if self.elem is None:
+        ds = self._ds = pydicom.dcmread(self._file, defer_size=1024)
+        elem = ds.get_item(_PIXEL_DATA, keep_deferred=True)
+        if elem is None:
             raise DicomError(404, FRAME_NOT_FOUND)
         self.count = number_of_frames(ds)
-        if not self.encapsulated:
-            bits = int(ds.get("BitsAllocated") or 0)
-            if bits % 8:
-                raise DicomError(406, f"Frames with BitsAllocated {bits} are not supported by the emulator.")
-            self.frame_size = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits // 8
-        # The still-unread Pixel Data element, whose frames are read from the file at its offset.
-        self._raw: RawDataElement | None = (
-            self.elem if (not self.encapsulated and isinstance(self.elem, RawDataElement) and self.elem.value is None
-                          and not self.deflated) else None)
-        self._frames: list[bytes] | None = None
-        self._value: bytes | None = None
         if self.encapsulated:
             self._frames = list(generate_frames(ds.PixelData, number_of_frames=self.count))
-        elif self._raw is None:
-            self._value = ds.PixelData
-        self._ds = ds
+            return
+        bits = int(ds.get("BitsAllocated") or 0)
+        if bits % 8:
+            raise DicomError(406, f"Frames with BitsAllocated {bits} are not supported by the emulator.")
+        self.frame_size = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits // 8
+        if isinstance(elem, RawDataElement) and elem.value is None and not self.deflated:
+            # The still-unread Pixel Data element: its frames are read from the file at its offset.
+            self._offset, self._length = elem.value_tell, elem.length
+            if len(_LAYOUTS) >= _MAX_LAYOUTS:
+                _LAYOUTS.clear()
+            _LAYOUTS[self.path] = (self.count, self.frame_size, self._offset, self._length)
+        else:
+            self._value = ds.PixelData or b""
 
     @property
     def header(self) -> pydicom.Dataset:
         """The instance's elements (pixel data deferred), for its image pixel description."""
+        if self._ds is None:  # the layout came from _LAYOUTS: read the elements now
+            self._file.seek(0)
+            self._ds = pydicom.dcmread(self._file, defer_size=1024)
         return self._ds
 
     def close(self) -> None:
@@ -118,7 +136,7 @@ class FrameSource:
                 raise DicomError(404, FRAME_NOT_FOUND)
             return
         end = frame * self.frame_size
-        length = self._raw.length if self._raw is not None else len(self._value or b"")
+        length = len(self._value) if self._value is not None else self._length
         if end > length:
             raise DicomError(404, FRAME_NOT_FOUND)
 
@@ -127,9 +145,9 @@ class FrameSource:
         if self._frames is not None:
             return [self._frames[frame - 1]]
         start = (frame - 1) * self.frame_size
-        if self._raw is not None:
-            return _file_range(self._file, self._raw.value_tell + start, self.frame_size)
-        return [(self._value or b"")[start:start + self.frame_size]]
+        if self._value is not None:
+            return [self._value[start:start + self.frame_size]]
+        return _file_range(self._file, self._offset + start, self.frame_size)
 
 
 class TranscodedFrames:

@@ -150,3 +150,16 @@ def test_large_frames_are_exact(emulator_client, stored):
     response = emulator_client.get(frames_url(emulator_client, inst, "2"), headers={"Accept": OCTET_ANY})
     assert read_multipart(response)[0][1] == inst.frames[1]
     assert len(inst.frames[1]) == 300 * 400 * 2
+
+
+def test_a_restored_instance_serves_its_new_frames(emulator_client, stored):
+    # The emulator remembers where a stored file's frames lie; a new version of the instance is a new file.
+    first = stored(frames=3, rows=6, columns=7)
+    url = frames_url(emulator_client, first, "2")
+    assert read_multipart(emulator_client.get(url, headers={"Accept": OCTET_ANY}))[0][1] == first.frames[1]
+    assert emulator_client.delete(f"{emulator_client.base}/{first.path}").status_code == 204
+    second = stored(study=first.study, series=first.series, sop=first.sop, frames=2, rows=9, columns=4)
+    assert second.frames[1] != first.frames[1]
+    assert read_multipart(emulator_client.get(url, headers={"Accept": OCTET_ANY}))[0][1] == second.frames[1]
+    third = emulator_client.get(frames_url(emulator_client, first, "3"), headers={"Accept": OCTET_ANY})
+    assert third.status_code == 404
