@@ -7,7 +7,7 @@ whole request (415) and nothing is stored.
 """
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -142,8 +142,12 @@ async def _body_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
 
 
 async def spool_multipart(request: Request, store: Store, boundary: str, outer_type: str | None,
-                          limit: int, paths: list[Path]) -> None:
-    """Spool each part of a multipart body to a temp file; their paths are appended to ``paths``."""
+                          limit: int, paths: list[Path]) -> Callable[[], None]:
+    """Spool each part of a multipart body to a temp file; their paths are appended to ``paths``.
+
+    Returns the last step, for the worker thread that then stores the parts (one trip for a small
+    body): parsing what is left of the body and checking that it ended.
+    """
     spooler = _PartSpooler(store, outer_type, paths)
     if len(boundary) > 70:
         # ASP.NET Core's MultipartReader constructor: an ArgumentException, 400 with its message.
@@ -172,36 +176,56 @@ async def spool_multipart(request: Request, store: Store, boundary: str, outer_t
             if len(pending) >= _FLUSH_BYTES:
                 data, pending = bytes(pending), bytearray()
                 await anyio.to_thread.run_sync(parser.write, data)
-        if pending:
-            if not started:
-                raise bad_request(_UNEXPECTED_END)
-            await anyio.to_thread.run_sync(parser.write, bytes(pending))
+        if pending and not started:
+            raise bad_request(_UNEXPECTED_END)
     except MultipartParseError:
-        raise bad_request("The multipart body is malformed.") from None
-    finally:
         spooler.close()
-    if seen_any and parser.state != _END:
-        raise bad_request(_UNEXPECTED_END)
+        raise bad_request("The multipart body is malformed.") from None
+    except BaseException:
+        spooler.close()
+        raise
+
+    def finish() -> None:
+        try:
+            if pending:
+                parser.write(bytes(pending))
+        except MultipartParseError:
+            raise bad_request("The multipart body is malformed.") from None
+        finally:
+            spooler.close()
+        if seen_any and parser.state != _END:
+            raise bad_request(_UNEXPECTED_END)
+
+    return finish
 
 
-async def spool_single(request: Request, store: Store, limit: int, paths: list[Path]) -> None:
-    """Azure's non-standard single-part upload: the whole body is one DICOM file."""
+async def spool_single(request: Request, store: Store, limit: int, paths: list[Path]) -> Callable[[], None]:
+    """Azure's non-standard single-part upload: the whole body is one DICOM file.
+
+    Returns the last step (writing the rest of the body), for the worker thread that stores it.
+    """
     path = store.new_temp_path()
     paths.append(path)
     f = await anyio.to_thread.run_sync(store.open_temp, path)
     written = 0
+    pending = bytearray()
     try:
-        pending = bytearray()
         async for chunk in _body_chunks(request, limit):
             pending += chunk
             if len(pending) >= _FLUSH_BYTES:
                 data, pending = zero_preamble(written, bytes(pending)), bytearray()
                 written += len(data)
                 await anyio.to_thread.run_sync(f.write, data)
-        if pending:
-            await anyio.to_thread.run_sync(f.write, zero_preamble(written, bytes(pending)))
-    finally:
+    except BaseException:
         f.close()
+        raise
+
+    def finish() -> None:
+        with f:
+            if pending:
+                f.write(zero_preamble(written, bytes(pending)))
+
+    return finish
 
 
 def _us(value: int) -> dict[str, Any]:
@@ -340,19 +364,33 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
                                       "boundary.")
             if "start" in params:
                 raise bad_request("The start parameter in multipart/related request is not supported.")
-            await spool_multipart(request, store, boundary, params.get("type"), limit, paths)
+            finish = await spool_multipart(request, store, boundary, params.get("type"), limit, paths)
         elif media == DICOM:
-            await spool_single(request, store, limit, paths)
+            finish = await spool_single(request, store, limit, paths)
         else:
             raise unsupported(header or "")
-        return await anyio.to_thread.run_sync(
-            store_parts, store, paths, request.state.api_version, study_uid, request.state.base_url,
-            request.state.partition)
+        api_version, base_url, partition = request.state.api_version, request.state.base_url, request.state.partition
+
+        def finish_and_store() -> Response:
+            # One trip to the worker thread: the end of the body, validation, storing and the clean-up.
+            try:
+                finish()
+                return store_parts(store, paths, api_version, study_uid, base_url, partition)
+            finally:
+                _remove(paths)
+
+        return await anyio.to_thread.run_sync(finish_and_store)
     except OSError as exc:
         if is_disk_full(exc):
             raise storage_full() from None
         raise
     finally:
-        for path in paths:  # stored parts were renamed away; the rest are removed
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
+        _remove(paths)  # when the request failed before its trip to the worker thread
+
+
+def _remove(paths: list[Path]) -> None:
+    """Remove the temp files left in ``paths`` (stored parts were renamed away) and forget them."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+    paths.clear()
