@@ -6,6 +6,7 @@ pydicom's ``generate_frames``. Frames asked for in another transfer syntax are t
 (``transcode.py``), all before the status goes out, as Azure's FrameHandler does.
 """
 
+import functools
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -55,6 +56,13 @@ def parse_frames(text: str) -> list[int]:
     return frames
 
 
+@functools.lru_cache(maxsize=64)
+def _syntax_kind(transfer_syntax: str) -> tuple[bool, bool]:
+    """(encapsulated, deflated) of a transfer syntax, worked out once: pydicom's UID() validates its value."""
+    uid = UID(transfer_syntax)
+    return uid.is_encapsulated, uid.is_deflated
+
+
 class FrameSource:
     """Where each frame of one stored instance lives, read without loading native pixel data.
 
@@ -66,9 +74,8 @@ class FrameSource:
     def __init__(self, path: Path, transfer_syntax: str) -> None:
         self.path = path
         self.syntax = transfer_syntax
-        self.encapsulated = UID(transfer_syntax).is_encapsulated
         # In a deflated file pydicom's offsets point into the inflated stream, not the file.
-        self.deflated = UID(transfer_syntax).is_deflated
+        self.encapsulated, self.deflated = _syntax_kind(transfer_syntax)
         self._ds: pydicom.Dataset | None = None
         self._frames: list[bytes] | None = None  # encapsulated: each frame's bytes
         self._value: bytes | None = None  # native pixel data pydicom had to read (deflated, or short)

@@ -8,6 +8,7 @@ acceptable range replaces it only when it asks for ``transfer-syntax=*`` at an e
 (``IsHigherPriorityTransferSyntax``). Nothing acceptable gives 406.
 """
 
+import functools
 from dataclasses import dataclass
 
 from .accept import MediaRange, parse_accept
@@ -99,6 +100,7 @@ class Choice:
     quality: float = DEFAULT_QUALITY
 
 
+@functools.lru_cache(maxsize=128)  # a client repeats its Accept header; a Choice is immutable
 def negotiate(header: str | None, resource: str) -> Choice:
     """``GetValidAcceptHeader`` for ``resource`` (study, series, instance, frames); 406 when none fits."""
     descriptors = DESCRIPTORS[resource]
