@@ -22,7 +22,7 @@ from pydicom.tag import BaseTag, Tag
 
 from .dicom_json import dataset_json
 from .responses import compact_json
-from .storage import StagedInstance
+from .storage import FrameLayout, StagedInstance
 from .uids import is_valid_uid
 
 # Azure failure and warning codes (FailureReasonCodes.cs).
@@ -259,6 +259,21 @@ def _frame_count(ds: Dataset, transfer_syntax: str) -> int:
     return min(count, length // frame)
 
 
+def _frame_layout(ds: Dataset, transfer_syntax: str) -> FrameLayout | None:
+    """Where the frames of native, not deflated Pixel Data lie in the file; None for any other."""
+    if transfer_syntax == DEFLATED or pydicom.uid.UID(transfer_syntax).is_encapsulated:
+        return None
+    elem = ds.get_item(_PIXEL_TAGS[0], keep_deferred=True)
+    if not isinstance(elem, RawDataElement) or elem.value_tell is None or elem.length == _UNDEFINED:
+        return None
+    try:
+        bits = int(ds.get("BitsAllocated") or 0)
+        frame = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits // 8
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return FrameLayout(elem.value_tell, frame) if frame > 0 and not bits % 8 else None
+
+
 def transfer_syntax_of(path: Path) -> str:
     """The TransferSyntaxUID of a Part 10 file's meta group ("" when unreadable)."""
     with path.open("rb") as f:
@@ -382,5 +397,6 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
     staged = StagedInstance(
         study_uid=uids["StudyInstanceUID"], series_uid=uids["SeriesInstanceUID"], sop_uid=uids["SOPInstanceUID"],
         sop_class_uid=uids["SOPClassUID"], transfer_syntax=transfer_syntax, temp_path=path, file_size=size,
-        frame_count=_frame_count(ds, transfer_syntax), metadata=compact_json(metadata))
+        frame_count=_frame_count(ds, transfer_syntax), metadata=compact_json(metadata),
+        frame_layout=_frame_layout(ds, transfer_syntax))
     return Accepted(staged, warnings, comments, multi_valued=multi)

@@ -26,7 +26,7 @@ from .dicomfile import check_inflated_size, number_of_frames
 from .errors import DicomError, bad_request
 from .negotiation import negotiate
 from .responses import MultipartBody
-from .storage import Store
+from .storage import FrameLayout, Store
 from .transcode import Serving, check_transcodable, serving, transcode_frame
 from .wado import NOT_FOUND, find_instances, transcode_limit
 
@@ -35,12 +35,6 @@ INVALID_FRAMES = ("The specified frames value is not valid. At least one frame m
                   "and all requested frames must have value greater than 0.")
 INSTANCE_NOT_FOUND = NOT_FOUND["instance"]
 _PIXEL_DATA = Tag(0x7FE00010)
-# Where the native pixel data of a stored file lies: (frames, bytes per frame, value offset, value length).
-# A stored file never changes (each stored version gets a new name, and a deleted file's name is not
-# reused), so a layout read once stays right and a frames request skips parsing the file's elements;
-# the file itself is still opened for every request, so a deleted instance is a 404 as before.
-_LAYOUTS: dict[Path, tuple[int, int, int, int]] = {}
-_MAX_LAYOUTS = 4096
 
 
 def parse_frames(text: str) -> list[int]:
@@ -71,7 +65,10 @@ class FrameSource:
     the pixel data before the status goes out (``check``).
     """
 
-    def __init__(self, path: Path, transfer_syntax: str) -> None:
+    def __init__(self, path: Path, transfer_syntax: str, layout: FrameLayout | None = None,
+                 frame_count: int = 0) -> None:
+        """``layout`` and ``frame_count``: the index's record of native pixel data (the frames it holds in
+        full), so the file's elements need not be parsed; without a layout they are read from the file."""
         self.path = path
         self.syntax = transfer_syntax
         # In a deflated file pydicom's offsets point into the inflated stream, not the file.
@@ -86,9 +83,9 @@ class FrameSource:
             raise DicomError(404, INSTANCE_NOT_FOUND) from None
         opened = False
         try:
-            layout = _LAYOUTS.get(path)
-            if layout is not None:
-                self.count, self.frame_size, self._offset, self._length = layout
+            if layout is not None and not self.encapsulated and not self.deflated:
+                self.count, self.frame_size, self._offset = frame_count, layout.frame_bytes, layout.offset
+                self._length = frame_count * layout.frame_bytes
             else:
                 self._open()
             opened = True
@@ -117,16 +114,13 @@ class FrameSource:
         if isinstance(elem, RawDataElement) and elem.value is None and not self.deflated:
             # The still-unread Pixel Data element: its frames are read from the file at its offset.
             self._offset, self._length = elem.value_tell, elem.length
-            if len(_LAYOUTS) >= _MAX_LAYOUTS:
-                _LAYOUTS.clear()
-            _LAYOUTS[self.path] = (self.count, self.frame_size, self._offset, self._length)
         else:
             self._value = ds.PixelData or b""
 
     @property
     def header(self) -> pydicom.Dataset:
         """The instance's elements (pixel data deferred), for its image pixel description."""
-        if self._ds is None:  # the layout came from _LAYOUTS: read the elements now
+        if self._ds is None:  # the layout came from the index: read the elements now
             self._file.seek(0)
             self._ds = pydicom.dcmread(self._file, defer_size=1024)
         return self._ds
@@ -216,7 +210,7 @@ async def frames(request: Request, study_uid: str, series_uid: str, sop_uid: str
         serve = serving(choice.transfer_syntax, row.transfer_syntax)
         if serve.transcode:  # RetrieveResourceService: the size limit before the file is opened
             check_transcodable(row.transfer_syntax, row.file_size, serve.syntax, transcode_limit(request))
-        source = FrameSource(store.file_path(row.file_name), row.transfer_syntax)
+        source = FrameSource(store.file_path(row.file_name), row.transfer_syntax, row.frame_layout, row.frame_count)
         # Check every frame is there in full before the response starts; then read each while streaming.
         try:
             for n in numbers:

@@ -11,14 +11,20 @@ each twice: ``*_json`` is the DICOM JSON element answered (first value only), ``
 form matched (case-folded strings, accent-folded person names, ``yyyyMMdd`` dates).
 
 ``PRAGMA user_version`` is ``SCHEMA_VERSION``; a data directory of version 0 (one ``instances``
-table holding everything, as the emulator wrote it before) is migrated by ``storage.Store``.
+table holding everything, as the emulator wrote it before) is migrated by ``storage.Store``, and one of
+version 1 gets the frame-layout columns of version 2 (empty for the instances it holds: their frames
+are found by reading the file, as before).
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _STUDY_FIELDS = ("patient_id", "patient_name", "referring_physician", "study_date", "study_description",
                  "accession_number", "patient_birth_date")
 _SERIES_FIELDS = ("modality", "pps_start_date", "manufacturer_model")
+
+
+# Version 1 to 2: the frame-layout columns of ``instances``.
+V2_COLUMNS = ("pixel_offset INTEGER", "frame_bytes INTEGER")
 
 
 def _columns(fields: tuple[str, ...]) -> str:
@@ -88,8 +94,14 @@ CREATE TABLE IF NOT EXISTS instances (
     -- Path of the stored Part 10 file, relative to <data_dir>/files.
     file_name        TEXT NOT NULL,
     file_size        INTEGER NOT NULL,
-    -- Number of frames (1 when NumberOfFrames is absent; 0 when there is no pixel data).
+    -- Number of frames (1 when NumberOfFrames is absent; 0 when there is no pixel data); for native
+    -- pixel data, only the frames its Pixel Data holds in full.
     frame_count      INTEGER NOT NULL,
+    -- Native, not deflated pixel data: where its value starts in the file and the bytes of one frame,
+    -- so frames are read as byte ranges without parsing the file (Azure keeps the frame ranges it
+    -- works out at STOW too). NULL otherwise, or for an instance stored by schema version 1.
+    pixel_offset     INTEGER,
+    frame_bytes      INTEGER,
     -- When the instance was stored: ISO 8601 UTC, e.g. 2026-11-28T06:09:24.1234567+00:00.
     created          TEXT NOT NULL,
     -- The instance's DICOM JSON as WADO metadata returns it (no bulk-data VRs), one object.

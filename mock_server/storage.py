@@ -33,7 +33,7 @@ from .index_values import (
     COLUMN_OF, SERIES_COLUMNS, STUDY_COLUMNS, IndexedValue, first_value, instance_values, match_key, name_words,
 )
 from .qido_tags import FilterKind, Level
-from .schema import SCHEMA, SCHEMA_VERSION
+from .schema import SCHEMA, SCHEMA_VERSION, V2_COLUMNS
 
 INDEX_FILE = "index.sqlite"
 DEFAULT_PARTITION = "Microsoft.Default"
@@ -54,6 +54,14 @@ class StorageFull(OSError):
     """The disk (or the index) has no space left for this write."""
 
 
+@dataclass(frozen=True)
+class FrameLayout:
+    """Where the frames of native, not deflated pixel data lie: from ``offset``, ``frame_bytes`` each."""
+
+    offset: int
+    frame_bytes: int
+
+
 @dataclass
 class StagedInstance:
     """A validated instance whose file is complete in ``tmp/``, ready to be committed."""
@@ -67,6 +75,7 @@ class StagedInstance:
     file_size: int
     frame_count: int
     metadata: str
+    frame_layout: FrameLayout | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,16 @@ class InstanceRecord:
     file_name: str
     file_size: int
     frame_count: int
+    pixel_offset: int | None
+    frame_bytes: int | None
     metadata: str | None = None  # the DICOM JSON text, when asked for
+
+    @property
+    def frame_layout(self) -> FrameLayout | None:
+        """The stored frame layout (None: read the file to find the frames)."""
+        if self.pixel_offset is None or not self.frame_bytes:
+            return None
+        return FrameLayout(self.pixel_offset, self.frame_bytes)
 
 
 @dataclass(frozen=True)
@@ -212,7 +230,7 @@ def _instance_where(partition: str, study_uid: str, series_uid: str | None,
 
 
 _RECORD = ("watermark, study_uid, series_uid, sop_uid, sop_class_uid, transfer_syntax, file_name, file_size, "
-           "frame_count")
+           "frame_count, pixel_offset, frame_bytes")
 
 
 def _elements(row: sqlite3.Row, columns) -> dict[str, dict]:
@@ -534,6 +552,9 @@ class Store:
             if version < 1 and "instances" in tables:
                 self._migrate_v0()
             else:
+                if version == 1:
+                    for column in V2_COLUMNS:
+                        w.execute(f"ALTER TABLE instances ADD COLUMN {column}")
                 self._create_schema()  # IF NOT EXISTS: adds what a newer version indexes
             # Azure's schema creates Microsoft.Default (key 1) with the database; here with the index.
             w.execute("INSERT OR IGNORE INTO partitions (partition_key, name, created) VALUES (1, ?, ?)",
@@ -673,7 +694,7 @@ class Store:
 
     def _insert(self, partition: str, study_uid: str, series_uid: str, sop_uid: str, sop_class_uid: str,
                 transfer_syntax: str, file_name: str, file_size: int, frame_count: int, created: str,
-                metadata: str, watermark: int | None = None) -> int:
+                metadata: str, watermark: int | None = None, layout: FrameLayout | None = None) -> int:
         """Index one instance: study and series rows by Azure's rules, then the instance row."""
         w = self._writer
         data = _metadata_dict(metadata)
@@ -704,10 +725,11 @@ class Store:
         w.execute("UPDATE series SET instance_count = instance_count + 1 WHERE series_key=?", (series_key,))
         cur = w.execute(
             "INSERT INTO instances (watermark, partition, study_key, series_key, study_uid, series_uid, sop_uid,"
-            " sop_class_uid, transfer_syntax, file_name, file_size, frame_count, created, metadata)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " sop_class_uid, transfer_syntax, file_name, file_size, frame_count, created, metadata, pixel_offset,"
+            " frame_bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (watermark, partition, study_key, series_key, study_uid, series_uid, sop_uid, sop_class_uid,
-             transfer_syntax, file_name, file_size, frame_count, created, metadata))
+             transfer_syntax, file_name, file_size, frame_count, created, metadata,
+             layout.offset if layout else None, layout.frame_bytes if layout else None))
         return _inserted_key(cur)
 
     def _insert_row(self, table: str, fixed: dict[str, Any], values: dict[str, IndexedValue]) -> int:
@@ -815,7 +837,7 @@ class Store:
             renamed = True
             watermark = self._insert(partition, staged.study_uid, staged.series_uid, staged.sop_uid,
                                      staged.sop_class_uid, staged.transfer_syntax, file_name, staged.file_size,
-                                     staged.frame_count, stamp, staged.metadata)
+                                     staged.frame_count, stamp, staged.metadata, layout=staged.frame_layout)
             w.execute(
                 "INSERT INTO changefeed (partition, study_uid, series_uid, sop_uid, action, timestamp, ticks,"
                 " watermark) VALUES (?,?,?,?,'Create',?,?,?)",
@@ -856,7 +878,7 @@ class Store:
                     moved.append(final)
                     watermark = self._insert(partition, s.study_uid, s.series_uid, s.sop_uid, s.sop_class_uid,
                                              s.transfer_syntax, file_name, s.file_size, s.frame_count, stamp,
-                                             s.metadata)
+                                             s.metadata, layout=s.frame_layout)
                     self._writer.execute(
                         "INSERT INTO changefeed (partition, study_uid, series_uid, sop_uid, action, timestamp,"
                         " ticks, watermark) VALUES (?,?,?,?,'Create',?,?,?)",

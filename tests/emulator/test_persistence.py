@@ -11,7 +11,7 @@ from pathlib import Path
 import pydicom
 import requests
 
-from tests.emulator.emulator_testlib import session_for
+from tests.emulator.emulator_testlib import read_multipart, session_for
 from tests.support.part10 import build_instance
 from tests.support.stow import DICOM_JSON, stow
 
@@ -206,3 +206,46 @@ def test_data_dir_of_the_previous_version_opens_with_everything_in_it(own_emulat
     # Opening it again does not migrate twice.
     again = session_for(own_emulator(data_dir))
     assert len(again.get(f"{again.base}/changefeed", params={"includeMetadata": "false"}).json()) == 6
+
+
+V1_DATA_DIR = Path(__file__).parent / "data" / "v1-data-dir"
+OCTET_ANY = "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*"
+
+
+def _frames(client, sop: str, frames: str):
+    url = f"{client.base}/studies/2.25.5001/series/2.25.5002/instances/{sop}/frames/{frames}"
+    return client.get(url, headers={"Accept": OCTET_ANY})
+
+
+def test_data_dir_of_schema_version_1_opens_and_new_stores_record_their_frame_layout(own_emulator, tmp_path):
+    """data/v1-data-dir was written by the emulator at index schema version 1 (commit 76d2709, before the
+    frame-layout columns): study 2.25.5001 with a native instance of 3 frames of 4x5 16-bit pixels
+    (2.25.5003, StudyDescription "Written by schema version 1") and a JPEG 2000 one of 2 frames whose
+    fragments are the bytes FF4FFF51 + frame-one / frame-two (2.25.5004)."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(V1_DATA_DIR, data_dir)
+    emu = own_emulator(data_dir)
+    client = session_for(emu)
+    studies = client.get(f"{client.base}/studies", params={"includefield": "NumberOfStudyRelatedInstances"},
+                         headers={"Accept": DICOM_JSON}).json()
+    assert [(s["0020000D"]["Value"][0], s["00081030"]["Value"][0], s["00201208"]["Value"][0]) for s in studies] == [
+        ("2.25.5001", "Written by schema version 1", 2)]
+    # Its instances have no recorded layout: their frames are found in the file, as before.
+    native = [body for _, body in read_multipart(_frames(client, "2.25.5003", "3,1"))]
+    assert [len(b) for b in native] == [4 * 5 * 2] * 2 and native[0] != native[1]
+    assert _frames(client, "2.25.5003", "4").status_code == 404
+    jp2 = [body for _, body in read_multipart(_frames(client, "2.25.5004", "2"))]
+    assert jp2 == [b"\xff\x4f\xff\x51frame-two\0"]  # the fragment as stored, padded to an even length
+    # An instance stored now records where its frames lie, and is served from that record.
+    new = build_instance(study="2.25.5001", series="2.25.5002", frames=3, rows=6, columns=7)
+    assert stow(client, [new.data]).status_code == 200
+    with sqlite3.connect(data_dir / "index.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        layouts = dict(db.execute("SELECT sop_uid, frame_bytes FROM instances").fetchall())
+    assert layouts == {"2.25.5003": None, "2.25.5004": None, new.sop: 6 * 7 * 2}
+    served = client.get(f"{client.base}/{new.path}/frames/3,2", headers={"Accept": OCTET_ANY})
+    assert [body for _, body in read_multipart(served)] == [new.frames[2], new.frames[1]]
+    emu.stop()
+    # Opened again: nothing migrates twice, and everything is still there.
+    again = session_for(own_emulator(data_dir))
+    assert len(again.get(f"{again.base}/studies/2.25.5001/metadata", headers={"Accept": DICOM_JSON}).json()) == 3
