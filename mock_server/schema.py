@@ -12,8 +12,9 @@ form matched (case-folded strings, accent-folded person names, ``yyyyMMdd`` date
 
 ``PRAGMA user_version`` is ``SCHEMA_VERSION``; a data directory of version 0 (one ``instances``
 table holding everything, as the emulator wrote it before) is migrated by ``storage.Store``, and one of
-version 1 gets the frame-layout columns of version 2 (empty for the instances it holds: their frames
-are found by reading the file, as before).
+version 1 gets the columns of version 2: the frame layout (empty for the instances it holds, whose
+frames are then found by reading the file, as before) and the change feed's places, numbered from the
+entries it holds.
 """
 
 SCHEMA_VERSION = 2
@@ -23,8 +24,10 @@ _STUDY_FIELDS = ("patient_id", "patient_name", "referring_physician", "study_dat
 _SERIES_FIELDS = ("modality", "pps_start_date", "manufacturer_model")
 
 
-# Version 1 to 2: the frame-layout columns of ``instances``.
-V2_COLUMNS = ("pixel_offset INTEGER", "frame_bytes INTEGER")
+# Version 1 to 2: the frame layout of ``instances`` and the places of ``changefeed`` (numbered by
+# ``storage.Store`` when it migrates).
+V2_COLUMNS = {"instances": ("pixel_offset INTEGER", "frame_bytes INTEGER"),
+              "changefeed": ("position INTEGER", "all_position INTEGER")}
 
 
 def _columns(fields: tuple[str, ...]) -> str:
@@ -126,10 +129,17 @@ CREATE TABLE IF NOT EXISTS changefeed (
     -- The same moment in 100 ns ticks since 0001-01-01 UTC: the v2 feed's time window and order.
     ticks            INTEGER NOT NULL,
     -- For a 'Create' entry, the watermark of the instance version it created.
-    watermark        INTEGER
+    watermark        INTEGER,
+    -- The entry's place, from 0, in the v2 feed's order (time, then sequence): among its partition's
+    -- entries, and among all. The feed only grows, and a new entry is never older than the newest
+    -- (Store._timestamp), so the places are dense and a page at any offset is a range lookup.
+    position         INTEGER,
+    all_position     INTEGER
 );
 CREATE INDEX IF NOT EXISTS changefeed_instance ON changefeed (study_uid, series_uid, sop_uid);
 CREATE INDEX IF NOT EXISTS changefeed_time ON changefeed (partition, ticks, sequence);
 -- With data partitions on, the change feed (at the base URL) reads every partition.
 CREATE INDEX IF NOT EXISTS changefeed_all_time ON changefeed (ticks, sequence);
+CREATE INDEX IF NOT EXISTS changefeed_position ON changefeed (partition, position);
+CREATE INDEX IF NOT EXISTS changefeed_all_position ON changefeed (all_position);
 """

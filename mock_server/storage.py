@@ -425,13 +425,21 @@ class Snapshot:
         """Entries with ``start <= ticks < end`` ordered by time then sequence, one page (change feed v2)."""
         low = start if start is not None else -(2**63)
         high = end if end is not None else 2**63 - 1
-        # The page is chosen on the (partition, ticks, sequence) index alone (or, for every partition,
-        # the (ticks, sequence) one), so the rows an offset skips are never joined to their instances.
+        # The window's first entry is found on the (partition, ticks, sequence) index (or, for every
+        # partition, the (ticks, sequence) one); the page is then a range of places after it, so an
+        # offset skips no rows however deep it is.
+        place = "position" if partition is not None else "all_position"
         scope, args = ("partition = ? AND ", [partition]) if partition is not None else ("", [])
+        first = self._conn.execute(
+            f"SELECT {place} FROM changefeed WHERE {scope}ticks >= ? ORDER BY ticks, sequence LIMIT 1",
+            args + [low]).fetchone()
+        if first is None or offset >= 2**62:  # an empty window, or beyond any entry
+            return []
+        begin = first[0] + offset
         rows = self._conn.execute(
-            f"{self._feed_select(include_metadata)} WHERE c.sequence IN (SELECT sequence FROM changefeed "
-            f"WHERE {scope}ticks >= ? AND ticks < ? ORDER BY ticks, sequence LIMIT ? OFFSET ?) "
-            "ORDER BY c.ticks, c.sequence", args + [low, high, limit, offset])
+            f"{self._feed_select(include_metadata)} WHERE {scope.replace('partition', 'c.partition')}"
+            f"c.{place} >= ? AND c.{place} < ? AND c.ticks < ? ORDER BY c.{place}",
+            args + [begin, begin + min(limit, 2**62), high])
         return [FeedEntry(*row) for row in rows]
 
     def feed_latest(self, by_time: bool, include_metadata: bool, *,
@@ -515,6 +523,9 @@ class Store:
         self._writer = self._connect()
         self._writer.execute("PRAGMA journal_mode=WAL")
         self._open_schema()
+        # Timestamps go on from the newest stored one, even if the clock went back while it was closed.
+        newest = self._writer.execute("SELECT MAX(timestamp) FROM changefeed").fetchone()[0]
+        self._last_timestamp = newest or ""
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(OSError):
                 os.chmod(f"{self.index_path}{suffix}", FILE_MODE)
@@ -553,9 +564,12 @@ class Store:
                 self._migrate_v0()
             else:
                 if version == 1:
-                    for column in V2_COLUMNS:
-                        w.execute(f"ALTER TABLE instances ADD COLUMN {column}")
+                    for table, columns in V2_COLUMNS.items():
+                        for column in columns:
+                            w.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
                 self._create_schema()  # IF NOT EXISTS: adds what a newer version indexes
+            if version < 2:
+                self._number_feed()
             # Azure's schema creates Microsoft.Default (key 1) with the database; here with the index.
             w.execute("INSERT OR IGNORE INTO partitions (partition_key, name, created) VALUES (1, ?, ?)",
                       (DEFAULT_PARTITION, round_trip(ticks(datetime.now(timezone.utc)))))
@@ -564,6 +578,23 @@ class Store:
         except BaseException:
             w.execute("ROLLBACK")
             raise
+
+    def _number_feed(self) -> None:
+        """Give every change-feed entry its places in the v2 order (a data dir of an older version)."""
+        self._writer.execute(
+            "UPDATE changefeed SET position = n.position, all_position = n.all_position FROM (SELECT sequence,"
+            " ROW_NUMBER() OVER (PARTITION BY partition ORDER BY ticks, sequence) - 1 AS position,"
+            " ROW_NUMBER() OVER (ORDER BY ticks, sequence) - 1 AS all_position FROM changefeed) AS n"
+            " WHERE changefeed.sequence = n.sequence")
+
+    def _add_feed(self, rows: list[tuple[Any, ...]]) -> None:
+        """Append change-feed entries: (sequence or None, partition, study, series, SOP instance, action,
+        timestamp, ticks, watermark), each placed after every entry before it (see the schema)."""
+        self._writer.executemany(
+            "INSERT INTO changefeed (sequence, partition, study_uid, series_uid, sop_uid, action, timestamp, ticks,"
+            " watermark, position, all_position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+            " (SELECT COALESCE(MAX(position) + 1, 0) FROM changefeed WHERE partition = ?2),"
+            " (SELECT COALESCE(MAX(all_position) + 1, 0) FROM changefeed))", rows)
 
     def _create_schema(self) -> None:
         # Statement by statement: executescript would commit the migration's transaction.
@@ -586,11 +617,9 @@ class Store:
             self._insert(DEFAULT_PARTITION, row["study_uid"], row["series_uid"], row["sop_uid"],
                          row["sop_class_uid"], row["transfer_syntax"], row["file_name"], row["file_size"],
                          row["frame_count"], row["created"], row["metadata"], row["watermark"])
-        for row in w.execute("SELECT * FROM changefeed_v0 ORDER BY sequence").fetchall():
-            w.execute("INSERT INTO changefeed (sequence, partition, study_uid, series_uid, sop_uid, action, timestamp,"
-                      " ticks, watermark) VALUES (?,?,?,?,?,?,?,?,?)",
-                      (row["sequence"], DEFAULT_PARTITION, row["study_uid"], row["series_uid"], row["sop_uid"],
-                       row["action"], row["timestamp"], timestamp_ticks(row["timestamp"]), row["watermark"]))
+        self._add_feed([(row["sequence"], DEFAULT_PARTITION, row["study_uid"], row["series_uid"], row["sop_uid"],
+                         row["action"], row["timestamp"], timestamp_ticks(row["timestamp"]), row["watermark"])
+                        for row in w.execute("SELECT * FROM changefeed_v0 ORDER BY sequence").fetchall()])
         # Watermarks and sequences of deleted rows are never handed out again.
         for old, new in (("instances_v0", "instances"), ("changefeed_v0", "changefeed")):
             seq = w.execute("SELECT seq FROM sqlite_sequence WHERE name=?", (old,)).fetchone()
@@ -838,10 +867,8 @@ class Store:
             watermark = self._insert(partition, staged.study_uid, staged.series_uid, staged.sop_uid,
                                      staged.sop_class_uid, staged.transfer_syntax, file_name, staged.file_size,
                                      staged.frame_count, stamp, staged.metadata, layout=staged.frame_layout)
-            w.execute(
-                "INSERT INTO changefeed (partition, study_uid, series_uid, sop_uid, action, timestamp, ticks,"
-                " watermark) VALUES (?,?,?,?,'Create',?,?,?)",
-                (partition, staged.study_uid, staged.series_uid, staged.sop_uid, stamp, ticks, watermark))
+            self._add_feed([(None, partition, staged.study_uid, staged.series_uid, staged.sop_uid, "Create", stamp,
+                             ticks, watermark)])
             w.execute("RELEASE instance")
         except (OSError, sqlite3.Error) as exc:
             w.execute("ROLLBACK TO instance")
@@ -879,10 +906,8 @@ class Store:
                     watermark = self._insert(partition, s.study_uid, s.series_uid, s.sop_uid, s.sop_class_uid,
                                              s.transfer_syntax, file_name, s.file_size, s.frame_count, stamp,
                                              s.metadata, layout=s.frame_layout)
-                    self._writer.execute(
-                        "INSERT INTO changefeed (partition, study_uid, series_uid, sop_uid, action, timestamp,"
-                        " ticks, watermark) VALUES (?,?,?,?,'Create',?,?,?)",
-                        (partition, s.study_uid, s.series_uid, s.sop_uid, stamp, ticks, watermark))
+                    self._add_feed([(None, partition, s.study_uid, s.series_uid, s.sop_uid, "Create", stamp, ticks,
+                                     watermark)])
                 for directory in {p.parent for p in moved}:
                     _fsync_dir(directory)
                 self._writer.execute("COMMIT")
@@ -925,10 +950,8 @@ class Store:
                     f"SELECT watermark, study_key, series_key, study_uid, series_uid, sop_uid, file_name "
                     f"FROM instances WHERE {where} ORDER BY watermark", args).fetchall()
                 stamp, ticks = self._timestamp()
-                w.executemany(
-                    "INSERT INTO changefeed (partition, study_uid, series_uid, sop_uid, action, timestamp, ticks,"
-                    " watermark) VALUES (?,?,?,?,'Delete',?,?,NULL)",
-                    [(partition, r["study_uid"], r["series_uid"], r["sop_uid"], stamp, ticks) for r in rows])
+                self._add_feed([(None, partition, r["study_uid"], r["series_uid"], r["sop_uid"], "Delete", stamp,
+                                 ticks, None) for r in rows])
                 w.executemany("DELETE FROM instances WHERE watermark=?", [(r["watermark"],) for r in rows])
                 for series_key in {r["series_key"] for r in rows}:
                     count = sum(1 for r in rows if r["series_key"] == series_key)
