@@ -87,7 +87,7 @@ _CURRENCY = "\u00a4"
 _NUMBER_WHITE = " \t\n\v\f\r"
 _TRIM_WHITE = (_NUMBER_WHITE + "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
                + "\u2028\u2029\u202f\u205f\u3000")
-_MAX_EXPONENT = 9999  # .NET stops counting an exponent there: beyond it every non-zero value overflows
+_MAX_EXPONENT = 100_000_000  # .NET 8 stops counting an exponent there (beyond, a digit cannot matter)
 
 
 def int_any(text: str) -> int | None:
@@ -135,7 +135,7 @@ def int_any(text: str) -> int | None:
             k += 1
         if k > j:
             written = text[j:k].lstrip("0")
-            exponent = _MAX_EXPONENT if len(written) > 4 else min(int(written or "0"), _MAX_EXPONENT)
+            exponent = _MAX_EXPONENT if len(written) > 9 else min(int(written or "0"), _MAX_EXPONENT)
             exponent = -exponent if text[j - 1] == "-" else exponent
             i = k
     while i < n:  # trailing: white space, a sign if none led, ")" closing "(", the currency symbol

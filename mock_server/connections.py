@@ -51,14 +51,23 @@ class _Refused(Exception):
 
 
 class GuardedProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with the limits above (set by ``protocol_class``)."""
+    """uvicorn's httptools protocol with the limits above (set by ``protocol_class``).
+
+    ``_reading`` follows the request being read: "idle" between requests, "head" from its first byte
+    to the end of its headers, "body" until its end. Its timer runs while it is "head" or "body" and
+    no earlier response is still going out (a pipelined request waits for that one, and uvicorn
+    stops reading meanwhile); between requests uvicorn's keep-alive timeout applies.
+    """
 
     header_timeout = HEADER_TIMEOUT
     body_idle_timeout = BODY_IDLE_TIMEOUT
     max_connections = 1000
     _read_timer: asyncio.TimerHandle | None = None
+    _reading = "idle"
     _line_bytes = 0
     _header_bytes = 0
+    _head_bytes = 0  # every byte received while reading a head, finished header lines or not
+    _heads = 0  # heads begun on this connection
     _refusal: bytes | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -67,16 +76,29 @@ class GuardedProtocol(HttpToolsProtocol):
             transport.write(BUSY)
             transport.close()
             return
-        self._arm(self.header_timeout)
+        self._arm(self.header_timeout)  # a connection that sends nothing is closed too
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        begun = self._heads
+        super().data_received(data)
+        if self._reading == "head" and self._heads == begun and not self.transport.is_closing():
+            # httptools reports a header only once its line ends: count the bytes themselves, so a
+            # header line that never ends cannot grow without bound either. A chunk in which this head
+            # began is not counted (it may hold the end of the request before); it is one read at most.
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_REQUEST_LINE + MAX_HEADER_BYTES:
+                self._refuse_now(TOO_LARGE)
+
     # The parser's callbacks, in the order a request arrives.
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._line_bytes = self._header_bytes = 0
+        self._reading = "head"
+        self._heads += 1
+        self._line_bytes = self._header_bytes = self._head_bytes = 0
         if self._read_timer is None:
             self._arm(self.header_timeout)  # a new request began: the time runs from its first byte
 
@@ -91,6 +113,7 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        self._reading = "body"
         self._arm(self.body_idle_timeout)  # a body may follow; on_message_complete disarms at once if not
         super().on_headers_complete()
 
@@ -99,12 +122,16 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_body(body)
 
     def on_message_complete(self) -> None:
+        self._reading = "idle"
         self._disarm()
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
-        # uvicorn's keep-alive timeout takes over until the next request begins.
-        self._disarm()
+        if self._reading == "idle":
+            self._disarm()  # uvicorn's keep-alive timeout takes over until the next request begins
+        else:
+            # The next request was already arriving; its time runs afresh now that it is read again.
+            self._arm(self.header_timeout if self._reading == "head" else self.body_idle_timeout)
         super().on_response_complete()
 
     def send_400_response(self, msg: str) -> None:
@@ -112,13 +139,24 @@ class GuardedProtocol(HttpToolsProtocol):
         if self._refusal is None:
             super().send_400_response(msg)
             return
-        self.transport.write(self._refusal)
-        self.transport.close()
+        self._refuse_now(self._refusal)
 
     def _refuse_if(self, over: bool, refusal: bytes) -> None:
         if over:
             self._refusal = refusal
             raise _Refused
+
+    def _refuse_now(self, refusal: bytes) -> None:
+        if not self._answering_earlier():
+            self.transport.write(refusal)  # otherwise it would land inside the earlier response
+        self.transport.close()
+
+    def _answering_earlier(self) -> bool:
+        """Whether the response to an earlier request is still going out while this one is read."""
+        if self.pipeline:
+            return True  # a request waits in line behind the one being answered
+        cycle = self.cycle
+        return self._reading == "head" and cycle is not None and not cycle.response_complete
 
     def _arm(self, seconds: float) -> None:
         self._disarm()
@@ -132,6 +170,10 @@ class GuardedProtocol(HttpToolsProtocol):
     def _timed_out(self) -> None:
         self._read_timer = None
         if self.transport.is_closing():
+            return
+        if self._answering_earlier():
+            # The request waits for the earlier response (uvicorn reads nothing meanwhile): its time
+            # starts again once that response is complete (on_response_complete re-arms it).
             return
         if self.cycle is None or self.cycle.response_complete:
             self.transport.write(TIMED_OUT)  # nothing of a response is on the wire yet

@@ -565,8 +565,12 @@ class Store:
             else:
                 if version == 1:
                     for table, columns in V2_COLUMNS.items():
+                        # An older emulator that opened a version-2 dir wrote version 1 back: add only
+                        # what is missing.
+                        have = {row[1] for row in w.execute(f"PRAGMA table_info({table})")}
                         for column in columns:
-                            w.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+                            if column.split()[0] not in have:
+                                w.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
                 self._create_schema()  # IF NOT EXISTS: adds what a newer version indexes
             if version < 2:
                 self._number_feed()
@@ -580,12 +584,20 @@ class Store:
             raise
 
     def _number_feed(self) -> None:
-        """Give every change-feed entry its places in the v2 order (a data dir of an older version)."""
-        self._writer.execute(
-            "UPDATE changefeed SET position = n.position, all_position = n.all_position FROM (SELECT sequence,"
-            " ROW_NUMBER() OVER (PARTITION BY partition ORDER BY ticks, sequence) - 1 AS position,"
-            " ROW_NUMBER() OVER (ORDER BY ticks, sequence) - 1 AS all_position FROM changefeed) AS n"
-            " WHERE changefeed.sequence = n.sequence")
+        """Give every change-feed entry its places in the v2 order (a data dir of an older version).
+
+        Numbered here rather than with SQL window functions and UPDATE … FROM, which SQLite before
+        3.33 (still the system one of some Linux releases) lacks.
+        """
+        w = self._writer
+        places: dict[str, int] = {}
+        rows = []
+        for everywhere, (sequence, partition) in enumerate(
+                w.execute("SELECT sequence, partition FROM changefeed ORDER BY ticks, sequence").fetchall()):
+            place = places.get(partition, 0)
+            places[partition] = place + 1
+            rows.append((place, everywhere, sequence))
+        w.executemany("UPDATE changefeed SET position = ?, all_position = ? WHERE sequence = ?", rows)
 
     def _add_feed(self, rows: list[tuple[Any, ...]]) -> None:
         """Append change-feed entries: (sequence or None, partition, study, series, SOP instance, action,

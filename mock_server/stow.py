@@ -142,13 +142,15 @@ async def _body_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
 
 
 async def spool_multipart(request: Request, store: Store, boundary: str, outer_type: str | None,
-                          limit: int, paths: list[Path]) -> Callable[[], None]:
+                          limit: int, paths: list[Path], closers: list[Callable[[], None]]) -> Callable[[], None]:
     """Spool each part of a multipart body to a temp file; their paths are appended to ``paths``.
 
     Returns the last step, for the worker thread that then stores the parts (one trip for a small
-    body): parsing what is left of the body and checking that it ended.
+    body): parsing what is left of the body and checking that it ended. ``closers`` gets what closes
+    the open temp file, for the caller to run whatever happens (the last step may never run).
     """
     spooler = _PartSpooler(store, outer_type, paths)
+    closers.append(spooler.close)
     if len(boundary) > 70:
         # ASP.NET Core's MultipartReader constructor: an ArgumentException, 400 with its message.
         raise bad_request("Multipart boundary length limit 70 exceeded. (Parameter 'boundary')")
@@ -199,14 +201,17 @@ async def spool_multipart(request: Request, store: Store, boundary: str, outer_t
     return finish
 
 
-async def spool_single(request: Request, store: Store, limit: int, paths: list[Path]) -> Callable[[], None]:
+async def spool_single(request: Request, store: Store, limit: int, paths: list[Path],
+                       closers: list[Callable[[], None]]) -> Callable[[], None]:
     """Azure's non-standard single-part upload: the whole body is one DICOM file.
 
-    Returns the last step (writing the rest of the body), for the worker thread that stores it.
+    Returns the last step (writing the rest of the body), for the worker thread that stores it;
+    ``closers`` gets the temp file's close, as in ``spool_multipart``.
     """
     path = store.new_temp_path()
     paths.append(path)
     f = await anyio.to_thread.run_sync(store.open_temp, path)
+    closers.append(f.close)
     written = 0
     pending = bytearray()
     try:
@@ -355,6 +360,7 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
     store: Store = request.app.state.store
     limit: int = request.app.state.max_request_bytes
     paths: list[Path] = []
+    closers: list[Callable[[], None]] = []
     try:
         if media == "multipart/related":
             boundary = params.get("boundary")
@@ -364,9 +370,9 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
                                       "boundary.")
             if "start" in params:
                 raise bad_request("The start parameter in multipart/related request is not supported.")
-            finish = await spool_multipart(request, store, boundary, params.get("type"), limit, paths)
+            finish = await spool_multipart(request, store, boundary, params.get("type"), limit, paths, closers)
         elif media == DICOM:
-            finish = await spool_single(request, store, limit, paths)
+            finish = await spool_single(request, store, limit, paths, closers)
         else:
             raise unsupported(header or "")
         api_version, base_url, partition = request.state.api_version, request.state.base_url, request.state.partition
@@ -385,7 +391,10 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
             raise storage_full() from None
         raise
     finally:
-        _remove(paths)  # when the request failed before its trip to the worker thread
+        # When the request failed, or was cancelled, before its trip to the worker thread.
+        for close in closers:
+            close()
+        _remove(paths)
 
 
 def _remove(paths: list[Path]) -> None:

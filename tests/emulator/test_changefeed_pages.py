@@ -118,3 +118,25 @@ def test_a_version_1_data_dir_gets_its_places(tmp_path: Path) -> None:
         check_pages(s, seed=3, tries=100)
     finally:
         s.close()
+
+
+def test_a_dir_an_older_emulator_opened_again_opens(tmp_path: Path) -> None:
+    # An emulator of schema version 1 writes version 1 back and adds feed entries without places.
+    s = Store(tmp_path / "data")
+    add(s, DEFAULT_PARTITION, 3)
+    s.close()
+    with sqlite3.connect(tmp_path / "data" / "index.sqlite") as db:
+        db.execute("PRAGMA user_version=1")
+        db.execute("INSERT INTO changefeed (partition, study_uid, series_uid, sop_uid, action, timestamp, ticks)"
+                   " SELECT partition, study_uid, series_uid, sop_uid, 'Delete', timestamp, ticks FROM changefeed"
+                   " ORDER BY sequence DESC LIMIT 1")
+    s = Store(tmp_path / "data")
+    try:
+        add(s, DEFAULT_PARTITION, 2)
+        with sqlite3.connect(tmp_path / "data" / "index.sqlite") as db:
+            assert db.execute("PRAGMA user_version").fetchone() == (2,)
+            places = db.execute("SELECT position FROM changefeed ORDER BY sequence").fetchall()
+        assert places == [(n,) for n in range(6)]
+        check_pages(s, seed=4, tries=100)
+    finally:
+        s.close()

@@ -102,6 +102,8 @@ def test_int_any_does_not_build_huge_integers() -> None:
     assert int_any("1" + "0" * 5000) is None
     assert int_any("0" * 5000 + "7") == 7
     assert int_any("7." + "0" * 5000) == 7
+    assert int_any("1" + "0" * 10001 + "e-10001") == 1  # the exponent is counted well beyond 9,999
+    assert int_any("1e-" + "9" * 20) is None and int_any("0e" + "9" * 20) == 0
 
 
 @pytest.mark.parametrize(("text", "values"), [
