@@ -44,7 +44,7 @@ class _Verified:
     """A token whose signature and audience checked out, and the times between which it stays valid."""
 
     principal: Principal
-    not_before: float  # its nbf or iat, whichever is later (PyJWT rejects a token before either)
+    not_before: int  # its nbf or iat, whichever is later (PyJWT rejects a token before either)
     expires: int  # its exp: valid while now < exp
 
 

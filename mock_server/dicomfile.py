@@ -240,38 +240,42 @@ def number_of_frames(ds: Dataset) -> int:
         return 1
 
 
+def _native_frame_bytes(ds: Dataset, transfer_syntax: str) -> int | None:
+    """Bytes of one frame of native, not deflated Pixel Data in whole bytes per sample; None for any other."""
+    if (transfer_syntax == DEFLATED or pydicom.uid.UID(transfer_syntax).is_encapsulated
+            or _PIXEL_TAGS[0] not in ds):
+        return None
+    try:
+        bits = int(ds.get("BitsAllocated") or 0)
+        frame = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits // 8
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return frame if frame > 0 and not bits % 8 else None
+
+
 def _frame_count(ds: Dataset, transfer_syntax: str) -> int:
     """Frames of the instance; for native pixel data, only the frames its PixelData holds in full."""
     if not any(tag in ds for tag in _PIXEL_TAGS):
         return 0
     count = number_of_frames(ds)
+    frame = _native_frame_bytes(ds, transfer_syntax)
+    if frame is None:
+        return count
     elem = ds.get_item(_PIXEL_TAGS[0], keep_deferred=True)
-    if elem is None or transfer_syntax == DEFLATED or pydicom.uid.UID(transfer_syntax).is_encapsulated:
-        return count
     try:
-        bits = int(ds.get("BitsAllocated") or 0)
-        frame = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits // 8
         length = elem.length if isinstance(elem, RawDataElement) else len(elem.value or b"")
-    except (AttributeError, TypeError, ValueError):
+    except TypeError:
         return count
-    if bits % 8 or frame <= 0 or length == _UNDEFINED:
-        return count
-    return min(count, length // frame)
+    return count if length == _UNDEFINED else min(count, length // frame)
 
 
 def _frame_layout(ds: Dataset, transfer_syntax: str) -> FrameLayout | None:
     """Where the frames of native, not deflated Pixel Data lie in the file; None for any other."""
-    if transfer_syntax == DEFLATED or pydicom.uid.UID(transfer_syntax).is_encapsulated:
-        return None
+    frame = _native_frame_bytes(ds, transfer_syntax)
     elem = ds.get_item(_PIXEL_TAGS[0], keep_deferred=True)
-    if not isinstance(elem, RawDataElement) or elem.value_tell is None or elem.length == _UNDEFINED:
+    if frame is None or not isinstance(elem, RawDataElement) or elem.value_tell is None or elem.length == _UNDEFINED:
         return None
-    try:
-        bits = int(ds.get("BitsAllocated") or 0)
-        frame = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits // 8
-    except (AttributeError, TypeError, ValueError):
-        return None
-    return FrameLayout(elem.value_tell, frame) if frame > 0 and not bits % 8 else None
+    return FrameLayout(elem.value_tell, frame)
 
 
 def transfer_syntax_of(path: Path) -> str:

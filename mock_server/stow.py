@@ -180,12 +180,8 @@ async def spool_multipart(request: Request, store: Store, boundary: str, outer_t
                 await anyio.to_thread.run_sync(parser.write, data)
         if pending and not started:
             raise bad_request(_UNEXPECTED_END)
-    except MultipartParseError:
-        spooler.close()
+    except MultipartParseError:  # the open part is closed by the caller's closers
         raise bad_request("The multipart body is malformed.") from None
-    except BaseException:
-        spooler.close()
-        raise
 
     def finish() -> None:
         try:
@@ -214,16 +210,12 @@ async def spool_single(request: Request, store: Store, limit: int, paths: list[P
     closers.append(f.close)
     written = 0
     pending = bytearray()
-    try:
-        async for chunk in _body_chunks(request, limit):
-            pending += chunk
-            if len(pending) >= _FLUSH_BYTES:
-                data, pending = zero_preamble(written, bytes(pending)), bytearray()
-                written += len(data)
-                await anyio.to_thread.run_sync(f.write, data)
-    except BaseException:
-        f.close()
-        raise
+    async for chunk in _body_chunks(request, limit):  # on an error the caller's closers close f
+        pending += chunk
+        if len(pending) >= _FLUSH_BYTES:
+            data, pending = zero_preamble(written, bytes(pending)), bytearray()
+            written += len(data)
+            await anyio.to_thread.run_sync(f.write, data)
 
     def finish() -> None:
         with f:
