@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from .binding import round_trip, ticks, timestamp_ticks
 from .index_values import (
-    COLUMN_OF, SERIES_COLUMNS, STUDY_COLUMNS, IndexedValue, first_value, instance_values, match_key, name_words,
+    COLUMN_OF, SERIES_COLUMNS, STUDY_COLUMNS, Column, IndexedValue, first_value, instance_values, match_key, name_words,
 )
 from .qido_tags import FilterKind, Level
 from .schema import SCHEMA, SCHEMA_VERSION, V2_COLUMNS
@@ -737,34 +737,13 @@ class Store:
                 transfer_syntax: str, file_name: str, file_size: int, frame_count: int, created: str,
                 metadata: str, watermark: int | None = None, layout: FrameLayout | None = None) -> int:
         """Index one instance: study and series rows by Azure's rules, then the instance row."""
-        w = self._writer
         data = _metadata_dict(metadata)
-        study_values = instance_values(data, STUDY_COLUMNS)
-        series_values = instance_values(data, SERIES_COLUMNS)
-        row = w.execute("SELECT study_key FROM study WHERE partition=? AND study_uid=?",
-                        (partition, study_uid)).fetchone()
-        if row is None:
-            study_key = self._insert_row("study", {"partition": partition, "study_uid": study_uid}, study_values)
-        else:
-            study_key = row[0]
-            self._update_row("study", "study_key", study_key, study_values)
-        for column in STUDY_COLUMNS:
-            value = study_values[column.name]
-            if column.kind == "name" and value.json is not None:
-                w.execute("DELETE FROM name_words WHERE study_key=? AND field=?", (study_key, column.name))
-                w.executemany("INSERT OR IGNORE INTO name_words (field, word, study_key) VALUES (?,?,?)",
-                              [(column.name, word, study_key) for word in value.words])
-        row = w.execute("SELECT series_key FROM series WHERE study_key=? AND series_uid=?",
-                        (study_key, series_uid)).fetchone()
-        if row is None:
-            series_key = self._insert_row(
-                "series", {"study_key": study_key, "partition": partition, "series_uid": series_uid}, series_values)
-        else:
-            series_key = row[0]
-            self._update_row("series", "series_key", series_key, series_values)
-        w.execute("UPDATE study SET instance_count = instance_count + 1 WHERE study_key=?", (study_key,))
-        w.execute("UPDATE series SET instance_count = instance_count + 1 WHERE series_key=?", (series_key,))
-        cur = w.execute(
+        study_key = self._count_in("study", "study_key", {"partition": partition, "study_uid": study_uid},
+                                   instance_values(data, STUDY_COLUMNS))
+        series_key = self._count_in("series", "series_key", {"study_key": study_key, "partition": partition,
+                                                             "series_uid": series_uid},
+                                    instance_values(data, SERIES_COLUMNS))
+        cur = self._writer.execute(
             "INSERT INTO instances (watermark, partition, study_key, series_key, study_uid, series_uid, sop_uid,"
             " sop_class_uid, transfer_syntax, file_name, file_size, frame_count, created, metadata, pixel_offset,"
             " frame_bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -773,26 +752,44 @@ class Store:
              layout.offset if layout else None, layout.frame_bytes if layout else None))
         return _inserted_key(cur)
 
-    def _insert_row(self, table: str, fixed: dict[str, Any], values: dict[str, IndexedValue]) -> int:
-        names = list(fixed)
-        args = list(fixed.values())
-        for name, value in values.items():
-            names += [f"{name}_json", f"{name}_key"]
-            args += [value.json, value.key]
-        cur = self._writer.execute(
-            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({','.join('?' * len(names))})", args)
-        return _inserted_key(cur)
+    def _count_in(self, table: str, key_column: str, identity: dict[str, Any],
+                  values: dict[str, IndexedValue]) -> int:
+        """Count one more instance in its study or series row (created if new); return the row's key.
 
-    def _update_row(self, table: str, key_column: str, key: int, values: dict[str, IndexedValue]) -> None:
-        # AddInstanceV6.sql: the newest instance's value wins, but a missing or empty one keeps the
-        # old value (ISNULL(@new, old); PatientID only when not empty, which an empty value never is here).
-        sets, args = [], []
-        for name, value in values.items():
-            if value.json is not None:
-                sets += [f"{name}_json = ?", f"{name}_key = ?"]
-                args += [value.json, value.key]
-        if sets:
-            self._writer.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE {key_column} = ?", args + [key])
+        AddInstanceV6.sql: the newest instance's value wins, but a missing or empty one keeps the old
+        value (ISNULL(@new, old); PatientID only when not empty, which an empty value never is here).
+        Only the columns whose value changes are written, so an instance like the ones before it
+        touches none of the row's indexes.
+        """
+        w = self._writer
+        names = list(values)
+        row = w.execute(f"SELECT {key_column}, {', '.join(f'{n}_json' for n in names)} FROM {table} WHERE "
+                        + " AND ".join(f"{c}=?" for c in identity), tuple(identity.values())).fetchone()
+        if row is None:
+            columns = list(identity) + [f"{n}_{part}" for n in names for part in ("json", "key")]
+            args = list(identity.values()) + [v for n in names for v in (values[n].json, values[n].key)]
+            cur = w.execute(f"INSERT INTO {table} ({', '.join(columns)}, instance_count) "
+                            f"VALUES ({','.join('?' * len(columns))}, 1)", args)
+            key = _inserted_key(cur)
+            changed = names
+        else:
+            key = row[0]
+            changed = [n for i, n in enumerate(names, 1) if values[n].json is not None and values[n].json != row[i]]
+            sets = "".join(f"{n}_json = ?, {n}_key = ?, " for n in changed)
+            w.execute(f"UPDATE {table} SET {sets}instance_count = instance_count + 1 WHERE {key_column} = ?",
+                      [v for n in changed for v in (values[n].json, values[n].key)] + [key])
+        if table == "study":
+            self._index_name_words(key, [c for c in STUDY_COLUMNS if c.kind == "name" and c.name in changed
+                                         and values[c.name].json is not None], values)
+        return key
+
+    def _index_name_words(self, study_key: int, columns: list[Column], values: dict[str, IndexedValue]) -> None:
+        """Replace the words of the study's person names that changed (fuzzy matching looks them up)."""
+        w = self._writer
+        for column in columns:
+            w.execute("DELETE FROM name_words WHERE study_key=? AND field=?", (study_key, column.name))
+            w.executemany("INSERT OR IGNORE INTO name_words (field, word, study_key) VALUES (?,?,?)",
+                          [(column.name, word, study_key) for word in values[column.name].words])
 
     def get_or_add_partition(self, name: str) -> Partition:
         """The partition called ``name``, created now if there is none (Azure's GetOrAddPartition)."""
