@@ -72,8 +72,8 @@ class Filler:
         for old, new in self.values(i):
             data = data.replace(old.encode(), new.encode())
             metadata = metadata.replace(old, new)
-        path = store.new_temp_path()
-        with store.open_temp(path) as f:
+        path, f = store.create_file(store.spool_directory())
+        with f:
             f.write(data)
         study, series, sop = _uids(i)
         return StagedInstance(study, series, sop, self.staged.sop_class_uid, self.staged.transfer_syntax,

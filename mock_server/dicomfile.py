@@ -400,7 +400,7 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
 
     staged = StagedInstance(
         study_uid=uids["StudyInstanceUID"], series_uid=uids["SeriesInstanceUID"], sop_uid=uids["SOPInstanceUID"],
-        sop_class_uid=uids["SOPClassUID"], transfer_syntax=transfer_syntax, temp_path=path, file_size=size,
+        sop_class_uid=uids["SOPClassUID"], transfer_syntax=transfer_syntax, path=path, file_size=size,
         frame_count=_frame_count(ds, transfer_syntax), metadata=compact_json(metadata),
         frame_layout=_frame_layout(ds, transfer_syntax))
     return Accepted(staged, warnings, comments, multi_valued=multi)

@@ -5,11 +5,11 @@ gives a ``Snapshot``: every read of one request sees the same committed state (o
 transaction in WAL mode), and answers are small frozen dataclasses, never rows. Every method takes
 the data partition (``Microsoft.Default`` unless data partitions are used).
 
-A store is atomic: the files of one STOW request are written to ``tmp/`` and, in one transaction,
-renamed into one directory of ``files/`` while their instance, study and series rows and ``Create``
-change-feed rows are written; the files and that directory are fsynced before the COMMIT. A crash at
-any point leaves either nothing visible or the whole instance; stray temp files and files that no
-row points to are removed at start-up.
+A store is atomic: the parts of one STOW request are written straight into one directory of
+``files/``, where no index row names them yet; each file and that directory are fsynced before the
+one transaction that writes their instance, study and series rows and ``Create`` change-feed rows
+commits. A crash at any point leaves
+either nothing visible or the whole instance; files that no row points to are removed at start-up.
 
 The data directory is private to its owner (0700, files 0600) whatever the umask.
 """
@@ -64,14 +64,14 @@ class FrameLayout:
 
 @dataclass
 class StagedInstance:
-    """A validated instance whose file is complete in ``tmp/``, ready to be committed."""
+    """A validated instance whose file is complete in ``files/`` (no row names it yet), ready to be committed."""
 
     study_uid: str
     series_uid: str
     sop_uid: str
     sop_class_uid: str
     transfer_syntax: str
-    temp_path: Path
+    path: Path
     file_size: int
     frame_count: int
     metadata: str
@@ -513,9 +513,8 @@ class Store:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
         self.files_dir = self.data_dir / "files"
-        self.tmp_dir = self.data_dir / "tmp"
         self.index_path = self.data_dir / INDEX_FILE
-        for d in (self.data_dir, self.files_dir, self.tmp_dir):
+        for d in (self.data_dir, self.files_dir):
             _private_dir(d)
         self._write_lock = threading.Lock()
         self._last_timestamp = ""
@@ -650,11 +649,16 @@ class Store:
                 os.chmod(path, DIR_MODE if path.is_dir() else FILE_MODE)
 
     def cleanup(self) -> None:
-        """Remove temp files of interrupted requests and files no index row points to."""
+        """Remove files no index row points to (parts of interrupted requests), and the ``tmp/`` of
+        older versions, which spooled parts there."""
         with self._write_lock:
-            for path in self.tmp_dir.iterdir():
+            legacy_tmp = self.data_dir / "tmp"
+            if legacy_tmp.is_dir():
+                for path in legacy_tmp.iterdir():
+                    with contextlib.suppress(OSError):
+                        path.unlink()
                 with contextlib.suppress(OSError):
-                    path.unlink()
+                    legacy_tmp.rmdir()
             known = {row[0] for row in self._writer.execute("SELECT file_name FROM instances")}
             # os.scandir, not Path.rglob: at 100,000 files it is seconds faster and builds no Paths.
             with os.scandir(self.files_dir) as top:
@@ -689,16 +693,21 @@ class Store:
         with contextlib.suppress(OSError):
             (self.data_dir / RESERVE_FILE).unlink()
 
-    def new_temp_path(self, suffix: str = ".part") -> Path:
-        """A fresh path in ``tmp/`` for spooling request data."""
-        return self.tmp_dir / f"{uuid.uuid4().hex}{suffix}"
+    def spool_directory(self) -> Path:
+        """The directory of ``files/`` (one of 256, created if need be) for one request's parts."""
+        directory = self.files_dir / uuid.uuid4().hex[:2]
+        if not directory.is_dir():
+            _private_dir(directory)
+        return directory
 
-    def open_temp(self, path: Path) -> IO[bytes]:
-        """Create ``path`` (from ``new_temp_path``) for writing, readable by the owner only."""
+    def create_file(self, directory: Path) -> tuple[Path, IO[bytes]]:
+        """A new file in ``directory`` (from ``spool_directory``), open for writing, readable by the
+        owner only. No row names it until ``add_all`` commits it; the caller removes it otherwise."""
+        path = directory / f"{uuid.uuid4().hex}.dcm"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         if hasattr(os, "fchmod"):  # not on Windows, where modes mean little
             os.fchmod(fd, FILE_MODE)  # whatever the umask
-        return os.fdopen(fd, "wb")
+        return path, os.fdopen(fd, "wb")
 
     def file_path(self, file_name: str) -> Path:
         return self.files_dir / file_name
@@ -821,46 +830,38 @@ class Store:
 
         Each gets its watermark, or the DuplicateInstance or OSError (StorageFull on a full disk)
         that kept it out; the others are stored all the same (a savepoint per instance). The files
-        go into one directory, are renamed there, then each file and the directory are fsynced, all
-        before the COMMIT: an index row never names a file that a crash, or a power loss, could
-        take away. Raises StorageFull (nothing stored) when the commit itself finds the disk full.
+        of the instances stored, then their directories, are fsynced before the COMMIT: an index row
+        never names a file that a crash, or a power loss, could take away. The files of instances
+        not stored are left to the caller to remove. Raises StorageFull (nothing stored) when the
+        commit itself finds the disk full.
         """
-        directory = self.files_dir / uuid.uuid4().hex[:2]
         w = self._writer
         results: list[int | DuplicateInstance | OSError] = []
-        moved: list[Path] = []
         with self._write_lock:
             try:
                 w.execute("BEGIN IMMEDIATE")
                 for s in staged:
-                    results.append(self._add_one(s, partition, directory, moved))
-                if moved:
-                    # After the renames: on ext4 the first fsync commits them with it, so the
-                    # directory's fsync finds nothing left to write.
-                    for path in moved:
-                        _fsync_file(path)
+                    results.append(self._add_one(s, partition))
+                kept = [s.path for s, result in zip(staged, results, strict=True) if isinstance(result, int)]
+                for path in kept:
+                    _fsync_file(path)
+                for directory in dict.fromkeys(p.parent for p in kept):
                     _fsync_dir(directory)
                 w.execute("COMMIT")
             except BaseException as exc:
                 if w.in_transaction:
                     w.execute("ROLLBACK")
-                for path in moved:
-                    with contextlib.suppress(OSError):
-                        path.unlink()
                 if is_disk_full(exc):
                     raise StorageFull(errno.ENOSPC, "No space left on the device") from None
                 raise
         return results
 
-    def _add_one(self, staged: StagedInstance, partition: str, directory: Path,
-                 moved: list[Path]) -> int | DuplicateInstance | OSError:
-        """Index one instance inside ``add_all``'s transaction and move its file into ``directory``."""
+    def _add_one(self, staged: StagedInstance, partition: str) -> int | DuplicateInstance | OSError:
+        """Index one instance inside ``add_all``'s transaction."""
         w = self._writer
-        file_name = f"{directory.name}/{uuid.uuid4().hex}.dcm"
-        final = self.files_dir / file_name
+        file_name = staged.path.relative_to(self.files_dir).as_posix()
         stamp, ticks = self._timestamp()
         w.execute("SAVEPOINT instance")
-        renamed = False
         try:
             # Checked inside the transaction; the UNIQUE constraint is the backstop.
             exists = w.execute(
@@ -869,63 +870,43 @@ class Store:
             if exists:
                 w.execute("RELEASE instance")
                 return DuplicateInstance(staged.sop_uid)
-            if not directory.exists():
-                _private_dir(directory)
-            os.replace(staged.temp_path, final)
-            renamed = True
             watermark = self._insert(partition, staged.study_uid, staged.series_uid, staged.sop_uid,
                                      staged.sop_class_uid, staged.transfer_syntax, file_name, staged.file_size,
                                      staged.frame_count, stamp, staged.metadata, layout=staged.frame_layout)
             self._add_feed([(None, partition, staged.study_uid, staged.series_uid, staged.sop_uid, "Create", stamp,
                              ticks, watermark)])
             w.execute("RELEASE instance")
-        except (OSError, sqlite3.Error) as exc:
+        except sqlite3.Error as exc:
             w.execute("ROLLBACK TO instance")
             w.execute("RELEASE instance")
-            if renamed:
-                with contextlib.suppress(OSError):
-                    final.unlink()
             if isinstance(exc, sqlite3.IntegrityError):
                 return DuplicateInstance(staged.sop_uid)
             if is_disk_full(exc):
                 return StorageFull(errno.ENOSPC, "No space left on the device")
-            if isinstance(exc, OSError):
-                return exc
             raise
-        moved.append(final)
         return watermark
 
     def add_many(self, staged: Sequence[StagedInstance], partition: str = DEFAULT_PARTITION) -> None:
         """Commit many staged instances in one transaction (bulk loading, e.g. benchmarks).
 
-        Unlike ``add``, no duplicate check and one directory fsync per directory at the end.
+        Unlike ``add_all``, no duplicate check, one timestamp for all, and only the directories fsynced.
         """
         with self._write_lock:
             stamp, ticks = self._timestamp()
-            moved: list[Path] = []
             try:
                 self._writer.execute("BEGIN IMMEDIATE")
                 for s in staged:
-                    file_name = f"{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}.dcm"
-                    final = self.files_dir / file_name
-                    if not final.parent.exists():
-                        _private_dir(final.parent)
-                    os.replace(s.temp_path, final)
-                    moved.append(final)
                     watermark = self._insert(partition, s.study_uid, s.series_uid, s.sop_uid, s.sop_class_uid,
-                                             s.transfer_syntax, file_name, s.file_size, s.frame_count, stamp,
-                                             s.metadata, layout=s.frame_layout)
+                                             s.transfer_syntax, s.path.relative_to(self.files_dir).as_posix(),
+                                             s.file_size, s.frame_count, stamp, s.metadata, layout=s.frame_layout)
                     self._add_feed([(None, partition, s.study_uid, s.series_uid, s.sop_uid, "Create", stamp, ticks,
                                      watermark)])
-                for directory in {p.parent for p in moved}:
+                for directory in {s.path.parent for s in staged}:
                     _fsync_dir(directory)
                 self._writer.execute("COMMIT")
             except BaseException:
                 if self._writer.in_transaction:
                     self._writer.execute("ROLLBACK")
-                for path in moved:
-                    with contextlib.suppress(OSError):
-                        path.unlink()
                 raise
 
     def delete(self, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None,

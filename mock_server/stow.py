@@ -1,7 +1,8 @@
 """STOW-RS (``POST /studies[/{study}]``), with Azure's status matrix and response dataset.
 
 The body is parsed as it arrives (python-multipart's streaming parser over ``request.stream()``)
-and every part is spooled to a temp file in the data dir, so memory does not grow with the upload.
+and every part is spooled to its own new file in the store's ``files/`` (no index row names it until
+it is stored), so memory does not grow with the upload.
 As in Azure, all parts are read before any is stored: a part with the wrong Content-Type rejects the
 whole request (415) and nothing is stored.
 """
@@ -59,12 +60,13 @@ def unsupported(content_type: str) -> DicomError:
 
 
 class _PartSpooler:
-    """python-multipart callbacks that write each part to its own temp file."""
+    """python-multipart callbacks that write each part to its own new file, all in one directory."""
 
     def __init__(self, store: Store, outer_type: str | None, paths: list[Path]) -> None:
         self.store = store
         self.outer_type = outer_type
-        self.paths = paths  # the caller's list: it removes the temp files whatever happens
+        self.paths = paths  # the caller's list: it removes the files not stored, whatever happens
+        self._directory: Path | None = None
         self._file: IO[bytes] | None = None
         self._written = 0
         self._headers: dict[str, str] = {}
@@ -101,9 +103,10 @@ class _PartSpooler:
             content_type = self.outer_type or ""
         if (content_type or "").strip().lower() != DICOM:
             raise unsupported(content_type or "")
-        path = self.store.new_temp_path()
+        if self._directory is None:
+            self._directory = self.store.spool_directory()
+        path, self._file = self.store.create_file(self._directory)
         self.paths.append(path)
-        self._file = self.store.open_temp(path)
         self._written = 0
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -204,9 +207,8 @@ async def spool_single(request: Request, store: Store, limit: int, paths: list[P
     Returns the last step (writing the rest of the body), for the worker thread that stores it;
     ``closers`` gets the temp file's close, as in ``spool_multipart``.
     """
-    path = store.new_temp_path()
+    path, f = await anyio.to_thread.run_sync(lambda: store.create_file(store.spool_directory()))
     paths.append(path)
-    f = await anyio.to_thread.run_sync(store.open_temp, path)
     closers.append(f.close)
     written = 0
     pending = bytearray()
@@ -255,6 +257,7 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
     """Validate and store each spooled part in ``partition``; build Azure's STOW response.
 
     ``base_url`` is that of the request, with its ``/partitions/{name}`` segment when it has one.
+    The paths of the parts stored are taken out of ``paths``: the caller removes the rest.
     """
     if not paths:
         return Response(status_code=204)
@@ -272,7 +275,10 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
         multi_valued = multi_valued or result.multi_valued
         outcomes.append(result)
     accepted = [r for r in outcomes if isinstance(r, Accepted)]
-    stored = iter(store.add_all([r.staged for r in accepted], partition) if accepted else [])
+    results = store.add_all([r.staged for r in accepted], partition) if accepted else []
+    kept = {r.staged.path for r, added in zip(accepted, results, strict=True) if isinstance(added, int)}
+    paths[:] = [p for p in paths if p not in kept]
+    stored = iter(results)
     for result in outcomes:
         if isinstance(result, Failure):
             failed.append(_failure_item(result))
@@ -390,7 +396,7 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
 
 
 def _remove(paths: list[Path]) -> None:
-    """Remove the temp files left in ``paths`` (stored parts were renamed away) and forget them."""
+    """Remove the files left in ``paths`` (those of stored parts were taken out) and forget them."""
     for path in paths:
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)

@@ -3,7 +3,6 @@
 import contextlib
 import http.client
 import io
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -22,15 +21,11 @@ from starlette.routing import Route
 
 from tests.emulator.emulator_testlib import PLAIN, invalid_uid_text, raw_request, read_multipart
 from tests.support.part10 import build_instance
+from tests.support.data_dir import index_count, unindexed_files
 from tests.support.stow import DICOM_JSON, multipart, stow
 from mock_server.app import create_app, endpoint
 from mock_server.tokens import make_token
 from mock_server.storage import Store
-
-
-def index_count(emulator) -> int:
-    with sqlite3.connect(emulator.data_dir / "index.sqlite") as conn:
-        return conn.execute("SELECT COUNT(*) FROM instances").fetchone()[0]
 
 
 @pytest.mark.parametrize("path", [
@@ -93,13 +88,13 @@ def test_bad_accept_headers_never_fail_the_server(emulator_client, stored, accep
     ("image/png", 415),
 ])
 def test_bad_content_type_headers(emulator_client, emulator, content_type, status):
-    before = index_count(emulator)
+    before = index_count(emulator.data_dir)
     response = emulator_client.post(f"{emulator_client.base}/studies", data=b"--abc--\r\n",
                                     headers={"Content-Type": content_type, "Accept": DICOM_JSON})
     assert response.status_code == status
     if status != 204 and content_type != "image/png":  # [Consumes] answers image/png without a body
         assert response.headers["Content-Type"] == PLAIN
-    assert index_count(emulator) == before
+    assert index_count(emulator.data_dir) == before
 
 
 @pytest.mark.parametrize("name,part", [
@@ -109,11 +104,11 @@ def test_bad_content_type_headers(emulator_client, emulator, content_type, statu
     ("text", "not dicom at all, \u00e9\u00e8".encode()),
 ])
 def test_non_dicom_parts_are_409_43264(emulator_client, emulator, name, part):
-    before = index_count(emulator)
+    before = index_count(emulator.data_dir)
     response = stow(emulator_client, [part])
     assert response.status_code == 409, name
     assert response.json() == {"00081198": {"vr": "SQ", "Value": [{"00081197": {"vr": "US", "Value": [43264]}}]}}
-    assert index_count(emulator) == before
+    assert index_count(emulator.data_dir) == before
 
 
 def test_file_without_a_data_set_is_409_43264(emulator_client):
@@ -127,13 +122,13 @@ def test_file_without_a_data_set_is_409_43264(emulator_client):
 
 
 def test_oversized_part_header_is_400(emulator_client, emulator):
-    before = index_count(emulator)
+    before = index_count(emulator.data_dir)
     body = b"--h\r\nContent-Type: application/dicom\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\nxx\r\n--h--\r\n"
     response = emulator_client.post(f"{emulator_client.base}/studies", data=body, headers={
         "Content-Type": "multipart/related; boundary=h", "Accept": DICOM_JSON})
     assert response.status_code == 400
     assert response.headers["Content-Type"] == PLAIN
-    assert index_count(emulator) == before
+    assert index_count(emulator.data_dir) == before
 
 
 def test_undecodable_values_are_dropped_with_a_warning(emulator_client):
@@ -206,7 +201,7 @@ def test_bad_query_parameters_on_rendered(emulator_client, stored):
 def test_client_that_disconnects_mid_upload_leaves_nothing(emulator, emulator_client):
     inst = build_instance(rows=256, columns=256)
     body, content_type = multipart([inst.data])
-    before = index_count(emulator)
+    before = index_count(emulator.data_dir)
     conn = http.client.HTTPConnection(urlsplit(emulator.root_url).netloc, timeout=30)
     conn.putrequest("POST", urlsplit(emulator.base_url()).path + "/studies")
     for name, value in {"Authorization": f"Bearer {emulator.token()}", "Accept": DICOM_JSON,
@@ -215,12 +210,12 @@ def test_client_that_disconnects_mid_upload_leaves_nothing(emulator, emulator_cl
     conn.endheaders()
     conn.send(body[: len(body) // 2])
     conn.close()
-    # The server notices the disconnect and removes its temp file; wait for that, bounded.
+    # The server notices the disconnect and removes the part's file; wait for that, bounded.
     deadline = time.monotonic() + 30
-    while list((emulator.data_dir / "tmp").iterdir()) and time.monotonic() < deadline:
+    while unindexed_files(emulator.data_dir) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert list((emulator.data_dir / "tmp").iterdir()) == []
-    assert index_count(emulator) == before
+    assert unindexed_files(emulator.data_dir) == []
+    assert index_count(emulator.data_dir) == before
     assert emulator_client.get(f"{emulator_client.base}/{inst.path}/metadata",
                                headers={"Accept": DICOM_JSON}).status_code == 404
 

@@ -33,8 +33,8 @@ def add(store: Store, partition: str, count: int) -> list[str]:
     staged = []
     for _ in range(count):
         inst = build_instance(pixels=False)
-        path = store.new_temp_path()
-        with store.open_temp(path) as f:
+        path, f = store.create_file(store.spool_directory())
+        with f:
             f.write(inst.data)
         result = inspect_file(path, 2, None)
         assert isinstance(result, Accepted)

@@ -13,6 +13,7 @@ import requests
 
 from tests.emulator.emulator_testlib import read_multipart, session_for
 from tests.support.part10 import build_instance
+from tests.support.data_dir import index_rows, unindexed_files
 from tests.support.stow import DICOM_JSON, stow
 
 ANY = "application/dicom; transfer-syntax=*"
@@ -20,11 +21,6 @@ ANY = "application/dicom; transfer-syntax=*"
 
 def retrieve(client, inst) -> requests.Response:
     return client.get(f"{client.base}/{inst.path}", headers={"Accept": ANY})
-
-
-def index_rows(data_dir):
-    with sqlite3.connect(data_dir / "index.sqlite") as conn:
-        return conn.execute("SELECT sop_uid, file_name, file_size FROM instances").fetchall()
 
 
 def test_restart_keeps_instances_and_change_feed(own_emulator, tmp_path):
@@ -95,30 +91,37 @@ def test_sigkill_during_concurrent_uploads(own_emulator, tmp_path):
         assert response.status_code in (200, 404)
         if response.status_code == 200:
             assert response.content == b"\0" * 128 + inst.data[128:]
-    # The index and the files agree exactly, and no temp file survived.
+    # The index and the files agree exactly: no part of a request cut short survived.
     rows = index_rows(data_dir)
     files = {p.relative_to(data_dir / "files").as_posix(): p.stat().st_size
              for p in (data_dir / "files").rglob("*") if p.is_file()}
     assert files == {name: size for _, name, size in rows}
-    assert list((data_dir / "tmp").iterdir()) == []
     assert set(acknowledged) <= {sop for sop, _, _ in rows}
 
 
-def test_startup_removes_temp_and_orphan_files(own_emulator, tmp_path):
+def test_startup_removes_unindexed_files_and_an_older_versions_tmp(own_emulator, tmp_path):
     data_dir = tmp_path / "data"
     emu = own_emulator(data_dir)
     inst = build_instance()
     assert stow(session_for(emu), [inst.data]).status_code == 200
     emu.stop()
-    stray = data_dir / "tmp" / "leftover.part"
-    stray.write_bytes(b"half an upload")
+    (_, stored_name, _), = index_rows(data_dir)
+    # A part of a request cut short by a crash, beside a stored file, and a file in a directory of its own.
+    cut_short = data_dir / "files" / Path(stored_name).parent / "cut-short.dcm"
+    cut_short.write_bytes(b"half an upload")
     orphan = data_dir / "files" / "zz" / "orphan.dcm"
     orphan.parent.mkdir()
     orphan.write_bytes(inst.data)
+    # Earlier versions spooled parts to tmp/.
+    legacy = data_dir / "tmp" / "leftover.part"
+    legacy.parent.mkdir()
+    legacy.write_bytes(b"half an upload")
 
     client = session_for(own_emulator(data_dir))
-    assert not stray.exists()
+    assert not cut_short.exists()
     assert not orphan.exists()
+    assert not legacy.parent.exists()
+    assert unindexed_files(data_dir) == []
     assert retrieve(client, inst).status_code == 200
 
 

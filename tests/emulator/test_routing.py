@@ -2,23 +2,18 @@
 literal segments, ``%2F`` never a separator, dot segments resolved, 405 listing every allowed method."""
 
 import json
-import sqlite3
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.emulator.emulator_testlib import DICOM_JSON_UTF8, PLAIN, invalid_uid_text, raw_request
 from tests.support.part10 import build_instance
+from tests.support.data_dir import index_count
 from tests.support.stow import DICOM_JSON, multipart
 
 
 def base_path(emulator, version: str = "v2") -> str:
     return urlsplit(emulator.base_url(version)).path
-
-
-def index_count(emulator) -> int:
-    with sqlite3.connect(emulator.data_dir / "index.sqlite") as conn:
-        return conn.execute("SELECT COUNT(*) FROM instances").fetchone()[0]
 
 
 @pytest.mark.parametrize("suffix", ["studies/", "changefeed/", "changefeed/latest/"])
@@ -48,12 +43,12 @@ def test_an_encoded_slash_stays_inside_the_uid_segment(emulator, stored):
     inst = stored()
     # Decoded as a separator, this would name the series and delete it.
     path = f"{base_path(emulator)}/studies/{inst.study}%2Fseries%2F{inst.series}"
-    before = index_count(emulator)
+    before = index_count(emulator.data_dir)
     status, headers, body = raw_request(emulator, "DELETE", path)
     assert status == 400
     assert headers["content-type"] == PLAIN
     assert body == invalid_uid_text("StudyInstanceUid").encode()
-    assert index_count(emulator) == before
+    assert index_count(emulator.data_dir) == before
     status, _, _ = raw_request(emulator, "GET", f"{base_path(emulator)}/{inst.path}/metadata", {"Accept": DICOM_JSON})
     assert status == 200
 
@@ -70,11 +65,11 @@ def test_a_stow_to_an_encoded_dot_dot_study_reaches_no_route(emulator):
     # "/v2/studies/%2e%2e" is "/v2/studies/.." is "/v2": not a STOW.
     inst = build_instance()
     body, content_type = multipart([inst.data])
-    before = index_count(emulator)
+    before = index_count(emulator.data_dir)
     status, _, response_body = raw_request(emulator, "POST", f"{base_path(emulator)}/studies/%2e%2e",
                                            {"Accept": DICOM_JSON, "Content-Type": content_type}, body)
     assert (status, response_body) == (404, b"")
-    assert index_count(emulator) == before
+    assert index_count(emulator.data_dir) == before
 
 
 def test_dot_segments_are_resolved_before_routing(emulator, stored):
@@ -101,12 +96,12 @@ def test_dot_segments_are_resolved_before_routing(emulator, stored):
 def test_other_methods_are_405_listing_every_allowed_method(emulator, stored, method, suffix, allowed):
     inst = stored()
     suffix = suffix.format(study=f"studies/{inst.study}", series=inst.series, instance=inst.path)
-    before = index_count(emulator)
+    before = index_count(emulator.data_dir)
     status, headers, body = raw_request(emulator, method, f"{base_path(emulator)}/{suffix}")
     assert status == 405
     assert body == b""
     assert set(headers["allow"].split(", ")) == allowed
-    assert index_count(emulator) == before
+    assert index_count(emulator.data_dir) == before
 
 
 def test_a_uid_may_end_in_spaces_beyond_64_characters(emulator, stored):

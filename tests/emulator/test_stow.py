@@ -8,6 +8,7 @@ from pydicom.uid import ImplicitVRLittleEndian
 
 from tests.emulator.emulator_testlib import DICOM_JSON_UTF8, PLAIN, invalid_uid_text, send, session_for
 from tests.support.part10 import build_instance, new_uid
+from tests.support.data_dir import unindexed_files
 from tests.support.stow import DICOM_JSON, multipart, stow
 
 # StoreValidationResultBuilder: ErrorMessageFormat "DICOM{0}: {1} - {2}" with fo-dicom's lower-case tag text.
@@ -466,14 +467,14 @@ def test_oversized_request_is_413_and_nothing_stored(own_emulator):
     assert response.headers["Content-Type"] == PLAIN
     assert response.text == "The request exceeded the allowed limit of 20000 bytes."  # RequestLengthLimitExceeded
     assert not exists(client, big)
-    assert list((emu.data_dir / "tmp").iterdir()) == []
+    assert unindexed_files(emu.data_dir) == []
 
 
 def test_failed_requests_leave_no_temp_files(emulator_client, emulator):
     stow(emulator_client, [b"junk"])
     emulator_client.post(f"{emulator_client.base}/studies", data=b"--m\r\n\r\npartial", headers={
         "Content-Type": "multipart/related; boundary=m", "Accept": DICOM_JSON})
-    assert list((emulator.data_dir / "tmp").iterdir()) == []
+    assert unindexed_files(emulator.data_dir) == []
 
 
 def test_concurrent_uploads_of_one_instance_store_it_once(emulator, emulator_client):
