@@ -6,7 +6,10 @@ read with pydicom's ``defer_size`` so pixel data is never loaded, checked, and d
 changes nothing on disk: the store moves and fsyncs the file (``Store.add_all``).
 """
 
+import functools
+import os
 import re
+import struct
 import zlib
 from dataclasses import dataclass, field
 from datetime import date
@@ -204,9 +207,14 @@ def _element_failure(keyword: str, vr: str, message: str) -> str:
             f"{message}")
 
 
+@functools.lru_cache(maxsize=256)
+def _tag(keyword: str | int) -> BaseTag:
+    return Tag(keyword)
+
+
 def _raw_text(ds: Dataset, keyword: str | int) -> str | None:
     """An element's value as text (None if absent) without pydicom's own VR conversion."""
-    elem = ds.get_item(Tag(keyword), keep_deferred=True)
+    elem = ds.get_item(_tag(keyword), keep_deferred=True)
     if elem is None:
         return None
     value = elem.value
@@ -240,10 +248,14 @@ def number_of_frames(ds: Dataset) -> int:
         return 1
 
 
+@functools.lru_cache(maxsize=64)
+def _is_encapsulated(transfer_syntax: str) -> bool:
+    return pydicom.uid.UID(transfer_syntax).is_encapsulated
+
+
 def _native_frame_bytes(ds: Dataset, transfer_syntax: str) -> int | None:
     """Bytes of one frame of native, not deflated Pixel Data in whole bytes per sample; None for any other."""
-    if (transfer_syntax == DEFLATED or pydicom.uid.UID(transfer_syntax).is_encapsulated
-            or _PIXEL_TAGS[0] not in ds):
+    if transfer_syntax == DEFLATED or _is_encapsulated(transfer_syntax) or _PIXEL_TAGS[0] not in ds:
         return None
     try:
         bits = int(ds.get("BitsAllocated") or 0)
@@ -253,12 +265,12 @@ def _native_frame_bytes(ds: Dataset, transfer_syntax: str) -> int | None:
     return frame if frame > 0 and not bits % 8 else None
 
 
-def _frame_count(ds: Dataset, transfer_syntax: str) -> int:
-    """Frames of the instance; for native pixel data, only the frames its PixelData holds in full."""
+def _frame_count(ds: Dataset, frame: int | None) -> int:
+    """Frames of the instance; for native pixel data (``frame`` bytes each, from ``_native_frame_bytes``),
+    only the frames its PixelData holds in full."""
     if not any(tag in ds for tag in _PIXEL_TAGS):
         return 0
     count = number_of_frames(ds)
-    frame = _native_frame_bytes(ds, transfer_syntax)
     if frame is None:
         return count
     elem = ds.get_item(_PIXEL_TAGS[0], keep_deferred=True)
@@ -269,9 +281,9 @@ def _frame_count(ds: Dataset, transfer_syntax: str) -> int:
     return count if length == _UNDEFINED else min(count, length // frame)
 
 
-def _frame_layout(ds: Dataset, transfer_syntax: str) -> FrameLayout | None:
-    """Where the frames of native, not deflated Pixel Data lie in the file; None for any other."""
-    frame = _native_frame_bytes(ds, transfer_syntax)
+def _frame_layout(ds: Dataset, frame: int | None) -> FrameLayout | None:
+    """Where the frames of native, not deflated Pixel Data (``frame`` bytes each) lie in the file;
+    None for any other."""
     elem = ds.get_item(_PIXEL_TAGS[0], keep_deferred=True)
     if frame is None or not isinstance(elem, RawDataElement) or elem.value_tell is None or elem.length == _UNDEFINED:
         return None
@@ -301,22 +313,60 @@ def zero_preamble(written: int, data: bytes) -> bytes:
     return b"\0" * head + data[head:]
 
 
+_HEAD = 4096  # read first: the preamble, DICM and (nearly always) the whole meta group
+# Explicit VRs with a reserved field and a 4-byte length (PS3.5 7.1.2).
+_LONG_LENGTH_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV",
+                              b"UV"})
+
+
+def _head_transfer_syntax(head: bytes) -> str | None:
+    """The TransferSyntaxUID of the meta group in ``head`` (a file's first bytes), or None when it
+    cannot be told from them alone: then pydicom's own reader decides (``transfer_syntax_of``).
+
+    The meta group is explicit VR little endian; as pydicom's reader, the last (0002,0010) counts.
+    """
+    found = None
+    at = 132
+    while at + 8 <= len(head):
+        group, element = struct.unpack_from("<HH", head, at)
+        if group != 2:
+            return found
+        vr = head[at + 4:at + 6]
+        if not (vr.isalpha() and vr.isupper()):
+            return None  # not explicit VR: left to pydicom
+        if vr in _LONG_LENGTH_VRS:
+            if at + 12 > len(head):
+                return None
+            (length,) = struct.unpack_from("<L", head, at + 8)
+            start = at + 12
+        else:
+            (length,) = struct.unpack_from("<H", head, at + 6)
+            start = at + 8
+        if length == _UNDEFINED or start + length > len(head):
+            return None
+        if element == 0x0010:
+            found = head[start:start + length].decode("latin-1").rstrip("\x00 ")
+        at = start + length
+    return None
+
+
 def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accepted | Failure:
     """Validate the spooled file at ``path`` (read only, never changed)."""
-    size = path.stat().st_size
     with path.open("rb") as f:
-        head = f.read(132)
-    if size < 132 or head[128:132] != b"DICM":
-        return Failure(VALIDATION_FAILURE)
-    try:
-        if transfer_syntax_of(path) == DEFLATED:
-            with path.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(_HEAD)
+        if size < 132 or head[128:132] != b"DICM":
+            return Failure(VALIDATION_FAILURE)
+        try:
+            meta_syntax = _head_transfer_syntax(head)
+            if (meta_syntax if meta_syntax is not None else transfer_syntax_of(path)) == DEFLATED:
                 check_inflated_size(f)
-        ds = pydicom.dcmread(path, defer_size=4096)
-        transfer_syntax = str(ds.file_meta.get("TransferSyntaxUID", "") or "").rstrip("\x00 ")
-        end = _data_end(ds)
-    except Exception:  # noqa: BLE001 - pydicom raises many types on malformed input
-        return Failure(VALIDATION_FAILURE)
+            f.seek(0)
+            ds = pydicom.dcmread(f, defer_size=4096)
+            transfer_syntax = str(ds.file_meta.get("TransferSyntaxUID", "") or "").rstrip("\x00 ")
+            end = _data_end(ds)
+        except Exception:  # noqa: BLE001 - pydicom raises many types on malformed input
+            return Failure(VALIDATION_FAILURE)
     if transfer_syntax == DEFLATED:
         end = None  # offsets are into the inflated stream, not the file
     if not transfer_syntax or not is_valid_uid(transfer_syntax) or (end is not None and end != size):
@@ -398,9 +448,9 @@ def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accept
     if api_version == 1:
         comments = []  # v1 reports no attribute warnings
 
+    frame = _native_frame_bytes(ds, transfer_syntax)
     staged = StagedInstance(
         study_uid=uids["StudyInstanceUID"], series_uid=uids["SeriesInstanceUID"], sop_uid=uids["SOPInstanceUID"],
         sop_class_uid=uids["SOPClassUID"], transfer_syntax=transfer_syntax, path=path, file_size=size,
-        frame_count=_frame_count(ds, transfer_syntax), metadata=compact_json(metadata),
-        frame_layout=_frame_layout(ds, transfer_syntax))
+        frame_count=_frame_count(ds, frame), metadata=compact_json(metadata), frame_layout=_frame_layout(ds, frame))
     return Accepted(staged, warnings, comments, multi_valued=multi)
