@@ -33,7 +33,7 @@ from .index_values import (
     COLUMN_OF, SERIES_COLUMNS, STUDY_COLUMNS, Column, IndexedValue, first_value, instance_values, match_key, name_words,
 )
 from .qido_tags import FilterKind, Level
-from .schema import SCHEMA, SCHEMA_VERSION, V2_COLUMNS
+from .schema import DROPPED_INDEXES, SCHEMA, SCHEMA_VERSION, V2_COLUMNS
 
 INDEX_FILE = "index.sqlite"
 DEFAULT_PARTITION = "Microsoft.Default"
@@ -571,6 +571,8 @@ class Store:
                             if column.split()[0] not in have:
                                 w.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
                 self._create_schema()  # IF NOT EXISTS: adds what a newer version indexes
+            for index in DROPPED_INDEXES:
+                w.execute(f"DROP INDEX IF EXISTS {index}")
             if version < 2:
                 self._number_feed()
             # Azure's schema creates Microsoft.Default (key 1) with the database; here with the index.

@@ -245,7 +245,9 @@ def test_data_dir_of_schema_version_1_opens_and_new_stores_record_their_frame_la
     with sqlite3.connect(data_dir / "index.sqlite") as db:
         assert db.execute("PRAGMA user_version").fetchone() == (2,)
         layouts = dict(db.execute("SELECT sop_uid, frame_bytes FROM instances").fetchall())
+        indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert layouts == {"2.25.5003": None, "2.25.5004": None, new.sop: 6 * 7 * 2}
+    assert "changefeed_instance" not in indexes and "changefeed_position" in indexes  # the unused one dropped
     served = client.get(f"{client.base}/{new.path}/frames/3,2", headers={"Accept": OCTET_ANY})
     assert [body for _, body in read_multipart(served)] == [new.frames[2], new.frames[1]]
     emu.stop()
