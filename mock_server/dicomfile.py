@@ -6,7 +6,9 @@ read with pydicom's ``defer_size`` so pixel data is never loaded, checked, and d
 changes nothing on disk: the store moves and fsyncs the file (``Store.add_all``).
 """
 
+import contextlib
 import functools
+import io
 import os
 import re
 import struct
@@ -350,10 +352,15 @@ def _head_transfer_syntax(head: bytes) -> str | None:
     return None
 
 
-def inspect_file(path: Path, api_version: int, path_study: str | None) -> Accepted | Failure:
-    """Validate the spooled file at ``path`` (read only, never changed)."""
-    with path.open("rb") as f:
-        size = os.fstat(f.fileno()).st_size
+def inspect_file(path: Path, api_version: int, path_study: str | None, data: bytes | None = None
+                 ) -> Accepted | Failure:
+    """Validate the spooled file at ``path`` (read only, never changed); ``data``, when given, is its
+    content, read from memory instead (pydicom reads a file with a system call per element)."""
+    f: BinaryIO = io.BytesIO(data) if data is not None else path.open("rb")
+    # The file is closed at the end of the block (pydicom reopens it by name for a deferred value);
+    # the buffer stays open, as pydicom reads deferred values from it.
+    with f if data is None else contextlib.nullcontext(f):
+        size = len(data) if data is not None else os.fstat(f.fileno()).st_size
         head = f.read(_HEAD)
         if size < 132 or head[128:132] != b"DICM":
             return Failure(VALIDATION_FAILURE)

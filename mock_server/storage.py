@@ -826,29 +826,36 @@ class Store:
             raise result
         return result
 
-    def add_all(self, staged: Sequence[StagedInstance], partition: str = DEFAULT_PARTITION
-                ) -> list[int | DuplicateInstance | OSError]:
+    @staticmethod
+    def sync_files(paths: Sequence[Path]) -> None:
+        """Make the written and closed files at ``paths`` durable: fsync each, then (once) each of
+        their directories, so that their names are durable too."""
+        for path in paths:
+            _fsync_file(path)
+        for directory in dict.fromkeys(p.parent for p in paths):
+            _fsync_dir(directory)
+
+    def add_all(self, staged: Sequence[StagedInstance], partition: str = DEFAULT_PARTITION, *,
+                synced: bool = False) -> list[int | DuplicateInstance | OSError]:
         """Commit the staged instances of one STOW request in one transaction, in order.
 
         Each gets its watermark, or the DuplicateInstance or OSError (StorageFull on a full disk)
-        that kept it out; the others are stored all the same (a savepoint per instance). The files
-        of the instances stored, then their directories, are fsynced before the COMMIT: an index row
-        never names a file that a crash, or a power loss, could take away. The files of instances
-        not stored are left to the caller to remove. Raises StorageFull (nothing stored) when the
-        commit itself finds the disk full.
+        that kept it out; the others are stored all the same (a savepoint per instance). Their files
+        are made durable (``sync_files``; ``synced``: the caller did it already) before the
+        transaction begins, so an index row never names a file that a crash, or a power loss, could
+        take away, and other requests' writes go on during the fsyncs. The files of instances not
+        stored are left to the caller to remove. Raises StorageFull (nothing stored) when the commit
+        itself finds the disk full.
         """
         w = self._writer
         results: list[int | DuplicateInstance | OSError] = []
+        if not synced:
+            self.sync_files([s.path for s in staged])
         with self._write_lock:
             try:
                 w.execute("BEGIN IMMEDIATE")
                 for s in staged:
                     results.append(self._add_one(s, partition))
-                kept = [s.path for s, result in zip(staged, results, strict=True) if isinstance(result, int)]
-                for path in kept:
-                    _fsync_file(path)
-                for directory in dict.fromkeys(p.parent for p in kept):
-                    _fsync_dir(directory)
                 w.execute("COMMIT")
             except BaseException as exc:
                 if w.in_transaction:

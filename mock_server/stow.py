@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # python-multipart defines its callback types for type checke
 
 DICOM = "application/dicom"
 _FLUSH_BYTES = 1 << 20  # hand the parser about 1 MiB at a time (one thread hop per MiB)
+_KEEP_BYTES = 1 << 20  # parts kept in memory as well, up to this much per request, to be validated there
 _MAX_PREAMBLE = 64 * 1024
 _END = 12  # python-multipart's MultipartState.END
 
@@ -60,12 +61,19 @@ def unsupported(content_type: str) -> DicomError:
 
 
 class _PartSpooler:
-    """python-multipart callbacks that write each part to its own new file, all in one directory."""
+    """python-multipart callbacks that write each part to its own new file, all in one directory.
 
-    def __init__(self, store: Store, outer_type: str | None, paths: list[Path]) -> None:
+    The first parts, up to ``_KEEP_BYTES`` in all, are kept in ``contents`` too (as written), so that
+    they are validated without reading them back.
+    """
+
+    def __init__(self, store: Store, outer_type: str | None, paths: list[Path], contents: dict[Path, bytes]) -> None:
         self.store = store
         self.outer_type = outer_type
         self.paths = paths  # the caller's list: it removes the files not stored, whatever happens
+        self.contents = contents
+        self._kept: bytearray | None = None
+        self._kept_total = 0
         self._directory: Path | None = None
         self._file: IO[bytes] | None = None
         self._written = 0
@@ -108,6 +116,7 @@ class _PartSpooler:
         path, self._file = self.store.create_file(self._directory)
         self.paths.append(path)
         self._written = 0
+        self._kept = bytearray()
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         # The parser sends a part's data only after its headers, which opened the file or raised.
@@ -115,8 +124,17 @@ class _PartSpooler:
         piece = zero_preamble(self._written, data[start:end])
         self._written += len(piece)
         self._file.write(piece)
+        if self._kept is not None:
+            if self._kept_total + len(self._kept) + len(piece) <= _KEEP_BYTES:
+                self._kept += piece
+            else:
+                self._kept = None
 
     def on_part_end(self) -> None:
+        if self._kept is not None:
+            self.contents[self.paths[-1]] = bytes(self._kept)
+            self._kept_total += len(self._kept)
+            self._kept = None
         self.close()
 
     def close(self) -> None:
@@ -145,14 +163,16 @@ async def _body_chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
 
 
 async def spool_multipart(request: Request, store: Store, boundary: str, outer_type: str | None,
-                          limit: int, paths: list[Path], closers: list[Callable[[], None]]) -> Callable[[], None]:
-    """Spool each part of a multipart body to a temp file; their paths are appended to ``paths``.
+                          limit: int, paths: list[Path], closers: list[Callable[[], None]],
+                          contents: dict[Path, bytes]) -> Callable[[], None]:
+    """Spool each part of a multipart body to a new file; their paths are appended to ``paths``, and
+    the first parts' bytes (``_PartSpooler``) put in ``contents``.
 
     Returns the last step, for the worker thread that then stores the parts (one trip for a small
     body): parsing what is left of the body and checking that it ended. ``closers`` gets what closes
     the open temp file, for the caller to run whatever happens (the last step may never run).
     """
-    spooler = _PartSpooler(store, outer_type, paths)
+    spooler = _PartSpooler(store, outer_type, paths, contents)
     closers.append(spooler.close)
     if len(boundary) > 70:
         # ASP.NET Core's MultipartReader constructor: an ArgumentException, 400 with its message.
@@ -201,11 +221,11 @@ async def spool_multipart(request: Request, store: Store, boundary: str, outer_t
 
 
 async def spool_single(request: Request, store: Store, limit: int, paths: list[Path],
-                       closers: list[Callable[[], None]]) -> Callable[[], None]:
+                       closers: list[Callable[[], None]], contents: dict[Path, bytes]) -> Callable[[], None]:
     """Azure's non-standard single-part upload: the whole body is one DICOM file.
 
-    Returns the last step (writing the rest of the body), for the worker thread that stores it;
-    ``closers`` gets the temp file's close, as in ``spool_multipart``.
+    Returns the last step (writing the rest of the body); ``closers`` gets the file's close and
+    ``contents`` the bytes of a body of at most ``_KEEP_BYTES``, as in ``spool_multipart``.
     """
     path, f = await anyio.to_thread.run_sync(lambda: store.create_file(store.spool_directory()))
     paths.append(path)
@@ -222,7 +242,10 @@ async def spool_single(request: Request, store: Store, limit: int, paths: list[P
     def finish() -> None:
         with f:
             if pending:
-                f.write(zero_preamble(written, bytes(pending)))
+                data = zero_preamble(written, bytes(pending))
+                f.write(data)
+                if not written and len(data) <= _KEEP_BYTES:
+                    contents[path] = data
 
     return finish
 
@@ -253,14 +276,19 @@ def _failure_item(f: Failure) -> dict[str, Any]:
 
 
 def store_parts(store: Store, paths: list[Path], api_version: int, path_study: str | None,
-                base_url: str, partition: str = DEFAULT_PARTITION) -> Response:
+                base_url: str, partition: str = DEFAULT_PARTITION, contents: dict[Path, bytes] | None = None
+                ) -> Response:
     """Validate and store each spooled part in ``partition``; build Azure's STOW response.
 
-    ``base_url`` is that of the request, with its ``/partitions/{name}`` segment when it has one.
-    The paths of the parts stored are taken out of ``paths``: the caller removes the rest.
+    ``base_url`` is that of the request, with its ``/partitions/{name}`` segment when it has one;
+    ``contents`` has the bytes of the parts kept in memory. The paths of the parts stored are taken
+    out of ``paths``: the caller removes the rest.
     """
     if not paths:
         return Response(status_code=204)
+    # First, with the GIL released: the worker thread lets the event loop finish its own work
+    # instead of contending with it, and the parts are durable by the time they are indexed.
+    store.sync_files(paths)
     succeeded: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     any_warning = False
@@ -269,13 +297,13 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
     outcomes: list[Accepted | Failure] = []
     for path in paths:
         try:
-            result = inspect_file(path, api_version, path_study)
+            result = inspect_file(path, api_version, path_study, (contents or {}).get(path))
         except OSError:
             result = Failure(PROCESSING_FAILURE)
         multi_valued = multi_valued or result.multi_valued
         outcomes.append(result)
     accepted = [r for r in outcomes if isinstance(r, Accepted)]
-    results = store.add_all([r.staged for r in accepted], partition) if accepted else []
+    results = store.add_all([r.staged for r in accepted], partition, synced=True) if accepted else []
     kept = {r.staged.path for r, added in zip(accepted, results, strict=True) if isinstance(added, int)}
     paths[:] = [p for p in paths if p not in kept]
     stored = iter(results)
@@ -359,6 +387,7 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
     limit: int = request.app.state.max_request_bytes
     paths: list[Path] = []
     closers: list[Callable[[], None]] = []
+    contents: dict[Path, bytes] = {}
     try:
         if media == "multipart/related":
             boundary = params.get("boundary")
@@ -368,22 +397,24 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
                                       "boundary.")
             if "start" in params:
                 raise bad_request("The start parameter in multipart/related request is not supported.")
-            finish = await spool_multipart(request, store, boundary, params.get("type"), limit, paths, closers)
+            finish = await spool_multipart(request, store, boundary, params.get("type"), limit, paths, closers,
+                                           contents)
         elif media == DICOM:
-            finish = await spool_single(request, store, limit, paths, closers)
+            finish = await spool_single(request, store, limit, paths, closers, contents)
         else:
             raise unsupported(header or "")
         api_version, base_url, partition = request.state.api_version, request.state.base_url, request.state.partition
 
-        def finish_and_store() -> Response:
-            # One trip to the worker thread: the end of the body, validation, storing and the clean-up.
+        finish()  # the last bytes of the body (at most _FLUSH_BYTES) into their files, here: it is quick
+
+        def store_and_clean_up() -> Response:
+            # One trip to the worker thread: fsyncs, validation, storing and the clean-up.
             try:
-                finish()
-                return store_parts(store, paths, api_version, study_uid, base_url, partition)
+                return store_parts(store, paths, api_version, study_uid, base_url, partition, contents)
             finally:
                 _remove(paths)
 
-        return await anyio.to_thread.run_sync(finish_and_store)
+        return await anyio.to_thread.run_sync(store_and_clean_up)
     except OSError as exc:
         if is_disk_full(exc):
             raise storage_full() from None

@@ -489,3 +489,37 @@ def test_concurrent_uploads_of_one_instance_store_it_once(emulator, emulator_cli
     response = emulator_client.get(f"{emulator_client.base}/studies/{inst.study}/metadata",
                                    headers={"Accept": DICOM_JSON})
     assert len(response.json()) == 1
+
+
+@pytest.mark.parametrize("single_part", [False, True], ids=["multipart", "single-part"])
+def test_a_long_text_value_is_stored_whole(emulator_client, single_part):
+    """A value longer than the 4 KiB pydicom defers is read in full from a part validated in memory."""
+    text = "Synthetic comment. " * 600  # 11,400 characters
+    inst = build_instance(ImageComments=text)
+    if single_part:
+        response = emulator_client.post(f"{emulator_client.base}/studies", data=inst.data, headers={
+            "Content-Type": "application/dicom", "Accept": DICOM_JSON})
+    else:
+        response = stow(emulator_client, [inst.data])
+    assert response.status_code == 200, response.text
+    metadata = emulator_client.get(f"{instance_url(emulator_client, inst)}/metadata",
+                                   headers={"Accept": DICOM_JSON}).json()[0]
+    assert metadata["00204000"] == {"vr": "LT", "Value": [text.rstrip()]}
+
+
+def test_parts_beyond_what_is_kept_in_memory_are_validated_from_their_files(emulator_client):
+    """The first parts of a request, up to 1 MiB in all, are validated from memory, the others from
+    disk: the answer, the metadata and the files are the same for both."""
+    parts = [build_instance(rows=400, columns=400, InstanceNumber=n, PatientID=f"KEEP-{n}") for n in range(4)]
+    assert sum(len(p.data) for p in parts) > 1 << 20
+    response = stow(emulator_client, [p.data for p in parts])
+    assert response.status_code == 200, response.text
+    assert [i["00081155"]["Value"][0] for i in response.json()["00081199"]["Value"]] == [p.sop for p in parts]
+    for n, inst in enumerate(parts):
+        metadata = emulator_client.get(f"{instance_url(emulator_client, inst)}/metadata",
+                                       headers={"Accept": DICOM_JSON}).json()[0]
+        assert metadata["00100020"]["Value"] == [f"KEEP-{n}"]
+        stored = emulator_client.get(instance_url(emulator_client, inst),
+                                     headers={"Accept": 'multipart/related; type="application/dicom"; '
+                                                        'transfer-syntax=*'})
+        assert inst.data[128:] in stored.content  # the file as sent, its preamble zeroed
