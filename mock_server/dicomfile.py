@@ -352,6 +352,13 @@ def _head_transfer_syntax(head: bytes) -> str | None:
     return None
 
 
+def quick_to_inspect(data: bytes) -> bool:
+    """Whether ``inspect_file`` of a file with these bytes is quick: its transfer syntax, told by its
+    first bytes, is not deflated (a deflated dataset is inflated, up to 256 MiB, to be read)."""
+    syntax = _head_transfer_syntax(data[:_HEAD])
+    return syntax is not None and syntax != DEFLATED
+
+
 def inspect_file(path: Path, api_version: int, path_study: str | None, data: bytes | None = None
                  ) -> Accepted | Failure:
     """Validate the spooled file at ``path`` (read only, never changed); ``data``, when given, is its

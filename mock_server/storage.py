@@ -21,6 +21,7 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ RESERVE_BYTES = 4 * 1024 * 1024
 _LAST_CHAR = "\U0010ffff"  # word < prefix + this: the words that begin with prefix
 _COMMON_WORD = 2000  # name words a fuzzy prefix must begin to count as common
 _MAX_PARAMS = 500  # values per IN (...), well under SQLite's parameter limit
+# fsyncs quicker than this, on average, are quicker than handing a small STOW to a worker thread
+# and back (about 0.1 ms, more on a busy machine): stow.py then stores it in place.
+_QUICK_SYNC_SECONDS = 0.002
 
 
 class DuplicateInstance(Exception):
@@ -517,6 +521,7 @@ class Store:
         for d in (self.data_dir, self.files_dir):
             _private_dir(d)
         self._write_lock = threading.Lock()
+        self._sync_seconds: float | None = None  # a moving average of sync_files' time
         self._last_timestamp = ""
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._writer = self._connect()
@@ -826,14 +831,23 @@ class Store:
             raise result
         return result
 
-    @staticmethod
-    def sync_files(paths: Sequence[Path]) -> None:
+    def sync_files(self, paths: Sequence[Path]) -> None:
         """Make the written and closed files at ``paths`` durable: fsync each, then (once) each of
         their directories, so that their names are durable too."""
+        began = time.perf_counter()
         for path in paths:
             _fsync_file(path)
         for directory in dict.fromkeys(p.parent for p in paths):
             _fsync_dir(directory)
+        took = time.perf_counter() - began
+        average = self._sync_seconds
+        self._sync_seconds = took if average is None else 0.9 * average + 0.1 * took
+
+    @property
+    def syncs_are_quick(self) -> bool:
+        """Whether this disk's fsyncs have been quick (``_QUICK_SYNC_SECONDS``) on average lately."""
+        average = self._sync_seconds
+        return average is not None and average < _QUICK_SYNC_SECONDS
 
     def add_all(self, staged: Sequence[StagedInstance], partition: str = DEFAULT_PARTITION, *,
                 synced: bool = False) -> list[int | DuplicateInstance | OSError]:

@@ -20,7 +20,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .accept import accepts_dicom_json, split_outside_quotes
-from .dicomfile import PROCESSING_FAILURE, SOP_INSTANCE_ALREADY_EXISTS, Accepted, Failure, inspect_file, zero_preamble
+from .dicomfile import (
+    PROCESSING_FAILURE, SOP_INSTANCE_ALREADY_EXISTS, Accepted, Failure, inspect_file, quick_to_inspect, zero_preamble,
+)
 from .errors import DicomError, bad_request, not_acceptable, storage_full
 from .responses import DicomJSONResponse
 from .storage import DEFAULT_PARTITION, DuplicateInstance, Store, is_disk_full
@@ -408,12 +410,14 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
         finish()  # the last bytes of the body (at most _FLUSH_BYTES) into their files, here: it is quick
 
         def store_and_clean_up() -> Response:
-            # One trip to the worker thread: fsyncs, validation, storing and the clean-up.
             try:
                 return store_parts(store, paths, api_version, study_uid, base_url, partition, contents)
             finally:
                 _remove(paths)
 
+        if in_place(store, paths, contents):
+            return store_and_clean_up()
+        # One trip to the worker thread: fsyncs, validation, storing and the clean-up.
         return await anyio.to_thread.run_sync(store_and_clean_up)
     except OSError as exc:
         if is_disk_full(exc):
@@ -424,6 +428,18 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
         for close in closers:
             close()
         _remove(paths)
+
+
+def in_place(store: Store, paths: list[Path], contents: dict[Path, bytes]) -> bool:
+    """Whether to store a request's parts here, on the event loop, rather than in a worker thread.
+
+    So for one part, kept in memory and quick to inspect, on a disk whose fsyncs are quick: the
+    thread would hold the GIL for nearly all of it anyway, and the trip there and back (two thread
+    wake-ups) costs more than the fsync keeps the loop waiting. Anything larger, slower or deflated
+    goes to the worker thread, so the loop is never held for long.
+    """
+    return (len(paths) == 1 and paths[0] in contents and quick_to_inspect(contents[paths[0]])
+            and store.syncs_are_quick)
 
 
 def _remove(paths: list[Path]) -> None:
