@@ -466,5 +466,6 @@ def inspect_file(path: Path, api_version: int, path_study: str | None, data: byt
     staged = StagedInstance(
         study_uid=uids["StudyInstanceUID"], series_uid=uids["SeriesInstanceUID"], sop_uid=uids["SOPInstanceUID"],
         sop_class_uid=uids["SOPClassUID"], transfer_syntax=transfer_syntax, path=path, file_size=size,
-        frame_count=_frame_count(ds, frame), metadata=compact_json(metadata), frame_layout=_frame_layout(ds, frame))
+        frame_count=_frame_count(ds, frame), metadata=compact_json(metadata), frame_layout=_frame_layout(ds, frame),
+        elements=metadata)
     return Accepted(staged, warnings, comments, multi_valued=multi)

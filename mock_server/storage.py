@@ -16,6 +16,7 @@ The data directory is private to its owner (0700, files 0600) whatever the umask
 
 import contextlib
 import errno
+import functools
 import json
 import os
 import queue
@@ -24,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -80,6 +81,8 @@ class StagedInstance:
     frame_count: int
     metadata: str
     frame_layout: FrameLayout | None = None
+    # ``metadata`` as parsed, when the caller has it (saves parsing it back to index it).
+    elements: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -522,14 +525,14 @@ class Store:
             _private_dir(d)
         self._write_lock = threading.Lock()
         self._sync_seconds: float | None = None  # a moving average of sync_files' time
-        self._last_timestamp = ""
+        self._last_ticks = 0
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._writer = self._connect()
         self._writer.execute("PRAGMA journal_mode=WAL")
         self._open_schema()
         # Timestamps go on from the newest stored one, even if the clock went back while it was closed.
-        newest = self._writer.execute("SELECT MAX(timestamp) FROM changefeed").fetchone()[0]
-        self._last_timestamp = newest or ""
+        newest = self._writer.execute("SELECT MAX(ticks) FROM changefeed").fetchone()[0]
+        self._last_ticks = newest or 0
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(OSError):
                 os.chmod(f"{self.index_path}{suffix}", FILE_MODE)
@@ -744,16 +747,16 @@ class Store:
 
     def _timestamp(self) -> tuple[str, int]:
         # Never go backwards, so change-feed order by time matches order by sequence.
-        now = datetime.now(timezone.utc)
-        stamp = max(round_trip(ticks(now)), self._last_timestamp)
-        self._last_timestamp = stamp
-        return stamp, timestamp_ticks(stamp)
+        moment = max(ticks(datetime.now(timezone.utc)), self._last_ticks)
+        self._last_ticks = moment
+        return round_trip(moment), moment
 
     def _insert(self, partition: str, study_uid: str, series_uid: str, sop_uid: str, sop_class_uid: str,
                 transfer_syntax: str, file_name: str, file_size: int, frame_count: int, created: str,
-                metadata: str, watermark: int | None = None, layout: FrameLayout | None = None) -> int:
+                metadata: str, watermark: int | None = None, layout: FrameLayout | None = None,
+                elements: dict[str, Any] | None = None) -> int:
         """Index one instance: study and series rows by Azure's rules, then the instance row."""
-        data = _metadata_dict(metadata)
+        data = elements if elements is not None else _metadata_dict(metadata)
         study_key = self._count_in("study", "study_key", {"partition": partition, "study_uid": study_uid},
                                    instance_values(data, STUDY_COLUMNS))
         series_key = self._count_in("series", "series_key", {"study_key": study_key, "partition": partition,
@@ -778,21 +781,17 @@ class Store:
         touches none of the row's indexes.
         """
         w = self._writer
-        names = list(values)
-        row = w.execute(f"SELECT {key_column}, {', '.join(f'{n}_json' for n in names)} FROM {table} WHERE "
-                        + " AND ".join(f"{c}=?" for c in identity), tuple(identity.values())).fetchone()
+        names = tuple(values)
+        row = w.execute(_row_sql(table, key_column, tuple(identity), names), tuple(identity.values())).fetchone()
         if row is None:
-            columns = list(identity) + [f"{n}_{part}" for n in names for part in ("json", "key")]
             args = list(identity.values()) + [v for n in names for v in (values[n].json, values[n].key)]
-            cur = w.execute(f"INSERT INTO {table} ({', '.join(columns)}, instance_count) "
-                            f"VALUES ({','.join('?' * len(columns))}, 1)", args)
-            key = _inserted_key(cur)
-            changed = names
+            key = _inserted_key(w.execute(_insert_row_sql(table, tuple(identity), names), args))
+            changed: tuple[str, ...] = names
         else:
             key = row[0]
-            changed = [n for i, n in enumerate(names, 1) if values[n].json is not None and values[n].json != row[i]]
-            sets = "".join(f"{n}_json = ?, {n}_key = ?, " for n in changed)
-            w.execute(f"UPDATE {table} SET {sets}instance_count = instance_count + 1 WHERE {key_column} = ?",
+            changed = tuple(n for i, n in enumerate(names, 1)
+                            if values[n].json is not None and values[n].json != row[i])
+            w.execute(_count_sql(table, key_column, changed),
                       [v for n in changed for v in (values[n].json, values[n].key)] + [key])
         if table == "study":
             self._index_name_words(key, [c for c in STUDY_COLUMNS if c.kind == "name" and c.name in changed
@@ -895,7 +894,8 @@ class Store:
                 return DuplicateInstance(staged.sop_uid)
             watermark = self._insert(partition, staged.study_uid, staged.series_uid, staged.sop_uid,
                                      staged.sop_class_uid, staged.transfer_syntax, file_name, staged.file_size,
-                                     staged.frame_count, stamp, staged.metadata, layout=staged.frame_layout)
+                                     staged.frame_count, stamp, staged.metadata, layout=staged.frame_layout,
+                                     elements=staged.elements)
             self._add_feed([(None, partition, staged.study_uid, staged.series_uid, staged.sop_uid, "Create", stamp,
                              ticks, watermark)])
             w.execute("RELEASE instance")
@@ -988,6 +988,25 @@ class Store:
                     w.execute("ROLLBACK")
                 raise
         return [r["file_name"] for r in rows]
+
+
+@functools.lru_cache(maxsize=64)
+def _row_sql(table: str, key_column: str, identity: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """The study or series row's key and indexed values (``Store._count_in``)."""
+    return (f"SELECT {key_column}, {', '.join(f'{n}_json' for n in names)} FROM {table} WHERE "
+            + " AND ".join(f"{c}=?" for c in identity))
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_row_sql(table: str, identity: tuple[str, ...], names: tuple[str, ...]) -> str:
+    columns = list(identity) + [f"{n}_{part}" for n in names for part in ("json", "key")]
+    return f"INSERT INTO {table} ({', '.join(columns)}, instance_count) VALUES ({','.join('?' * len(columns))}, 1)"
+
+
+@functools.lru_cache(maxsize=256)
+def _count_sql(table: str, key_column: str, changed: tuple[str, ...]) -> str:
+    sets = "".join(f"{n}_json = ?, {n}_key = ?, " for n in changed)
+    return f"UPDATE {table} SET {sets}instance_count = instance_count + 1 WHERE {key_column} = ?"
 
 
 def _inserted_key(cur: sqlite3.Cursor) -> int:
