@@ -843,6 +843,11 @@ class Store:
         self._sync_seconds = took if average is None else 0.9 * average + 0.1 * took
 
     @property
+    def writing(self) -> bool:
+        """Whether a write (a STOW, a DELETE) holds the writer lock right now."""
+        return self._write_lock.locked()
+
+    @property
     def syncs_are_quick(self) -> bool:
         """Whether this disk's fsyncs have been quick (``_QUICK_SYNC_SECONDS``) on average lately."""
         average = self._sync_seconds

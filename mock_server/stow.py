@@ -433,13 +433,14 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
 def in_place(store: Store, paths: list[Path], contents: dict[Path, bytes]) -> bool:
     """Whether to store a request's parts here, on the event loop, rather than in a worker thread.
 
-    So for one part, kept in memory and quick to inspect, on a disk whose fsyncs are quick: the
-    thread would hold the GIL for nearly all of it anyway, and the trip there and back (two thread
-    wake-ups) costs more than the fsync keeps the loop waiting. Anything larger, slower or deflated
-    goes to the worker thread, so the loop is never held for long.
+    So for one part, kept in memory and quick to inspect, on a disk whose fsyncs are quick, while
+    no other write holds the writer lock: the thread would hold the GIL for nearly all of it anyway,
+    and the trip there and back (two thread wake-ups) costs more than the fsync keeps the loop
+    waiting. Anything larger, slower or deflated, or behind another write, goes to the worker
+    thread, so the loop is never held for long.
     """
     return (len(paths) == 1 and paths[0] in contents and quick_to_inspect(contents[paths[0]])
-            and store.syncs_are_quick)
+            and store.syncs_are_quick and not store.writing)
 
 
 def _remove(paths: list[Path]) -> None:

@@ -48,6 +48,9 @@ def test_anything_else_goes_to_the_worker_thread(store):
     assert not in_place(store, two, both)
     deflated, kept = spooled(store, build_instance(transfer_syntax=DeflatedExplicitVRLittleEndian).data)
     assert not in_place(store, deflated, kept)  # inflating may take long
+    with store._write_lock:
+        assert not in_place(store, paths, contents)  # another write would hold the loop up
+    assert in_place(store, paths, contents)
 
 
 def test_the_disk_counts_as_slow_after_slow_fsyncs(store, monkeypatch):
