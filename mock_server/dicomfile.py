@@ -24,6 +24,7 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.filereader import _read_file_meta_info, read_preamble
 from pydicom.tag import BaseTag, Tag
+from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
 from .dicom_json import dataset_json
 from .responses import compact_json
@@ -316,9 +317,8 @@ def zero_preamble(written: int, data: bytes) -> bytes:
 
 
 _HEAD = 4096  # read first: the preamble, DICM and (nearly always) the whole meta group
-# Explicit VRs with a reserved field and a 4-byte length (PS3.5 7.1.2).
-_LONG_LENGTH_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV",
-                              b"UV"})
+# Explicit VRs with a reserved field and a 4-byte length (PS3.5 7.1.2), as pydicom's reader has them.
+_LONG_LENGTH_VRS = frozenset(str(vr).encode("ascii") for vr in EXPLICIT_VR_LENGTH_32)
 
 
 def _head_transfer_syntax(head: bytes) -> str | None:

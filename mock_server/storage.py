@@ -8,8 +8,8 @@ the data partition (``Microsoft.Default`` unless data partitions are used).
 A store is atomic: the parts of one STOW request are written straight into one directory of
 ``files/``, where no index row names them yet; each file and that directory are fsynced before the
 one transaction that writes their instance, study and series rows and ``Create`` change-feed rows
-commits. A crash at any point leaves
-either nothing visible or the whole instance; files that no row points to are removed at start-up.
+commits. A crash at any point leaves either nothing visible or the whole instance; files that no
+row points to are removed at start-up.
 
 The data directory is private to its owner (0700, files 0600) whatever the umask.
 """

@@ -170,9 +170,9 @@ async def spool_multipart(request: Request, store: Store, boundary: str, outer_t
     """Spool each part of a multipart body to a new file; their paths are appended to ``paths``, and
     the first parts' bytes (``_PartSpooler``) put in ``contents``.
 
-    Returns the last step, for the worker thread that then stores the parts (one trip for a small
-    body): parsing what is left of the body and checking that it ended. ``closers`` gets what closes
-    the open temp file, for the caller to run whatever happens (the last step may never run).
+    Returns the last step, for the caller to run once the body is in: parsing what is left of it (at
+    most ``_FLUSH_BYTES``) and checking that it ended. ``closers`` gets what closes the open file, for
+    the caller to run whatever happens (the last step may never run).
     """
     spooler = _PartSpooler(store, outer_type, paths, contents)
     closers.append(spooler.close)
@@ -288,8 +288,9 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
     """
     if not paths:
         return Response(status_code=204)
-    # First, with the GIL released: the worker thread lets the event loop finish its own work
-    # instead of contending with it, and the parts are durable by the time they are indexed.
+    # The fsyncs first, so that the parts are durable by the time they are indexed; the GIL is
+    # released meanwhile, so a worker thread lets the event loop finish its own work instead of
+    # contending with it.
     store.sync_files(paths)
     succeeded: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
@@ -407,7 +408,7 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
             raise unsupported(header or "")
         api_version, base_url, partition = request.state.api_version, request.state.base_url, request.state.partition
 
-        finish()  # the last bytes of the body (at most _FLUSH_BYTES) into their files, here: it is quick
+        finish()  # the last bytes of the body (at most _FLUSH_BYTES) into their files
 
         def store_and_clean_up() -> Response:
             try:
