@@ -321,6 +321,9 @@ _HEAD = 4096  # read first: the preamble, DICM and (nearly always) the whole met
 _LONG_LENGTH_VRS = frozenset(str(vr).encode("ascii") for vr in EXPLICIT_VR_LENGTH_32)
 
 
+_PLAIN_UID = re.compile(r"[0-9.]+")
+
+
 def _head_transfer_syntax(head: bytes) -> str | None:
     """The TransferSyntaxUID of the meta group in ``head`` (a file's first bytes), or None when it
     cannot be told from them alone: then pydicom's own reader decides (``transfer_syntax_of``).
@@ -348,6 +351,8 @@ def _head_transfer_syntax(head: bytes) -> str | None:
             return None
         if element == 0x0010:
             found = head[start:start + length].decode("latin-1").rstrip("\x00 ")
+            if not _PLAIN_UID.fullmatch(found):
+                return None  # pydicom's UID() strips more (leading spaces, tabs, newlines): it decides
         at = start + length
     return None
 
