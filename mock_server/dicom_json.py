@@ -28,8 +28,15 @@ _SINGLE_RSTRIPPED = frozenset({"LT", "ST", "UT"})  # convert_single_string: rstr
 _BINARY = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "SV": "q", "UV": "Q"}
 _FAST_VRS = (_SPLIT_THEN_RSTRIP | _EACH_RSTRIPPED | _SINGLE_RSTRIPPED | set(_BINARY)
              | {"AE", "UI", "UR", "PN", "IS", "DS"})
-# Values that IS and DS read as Python's int and float read them; anything else goes through pydicom.
-_IS = re.compile(r" *[+-]?[0-9]+ *")
+# VRs whose text the Specific Character Set decodes: read here only under a plain one (below).
+_CHARSET_VRS = frozenset({"SH", "LO", "UC", "LT", "ST", "UT", "PN"})
+# Character sets in which ASCII bytes read as pydicom reads them (under ISO 2022 ones, pydicom treats
+# some ASCII PN values apart); the empty value is the default repertoire.
+_PLAIN_CHARSETS = frozenset({"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192"})
+_CHARSET = BaseTag(0x00080005)
+# Values that IS and DS read as Python's int and float read them (IS: at most 15 digits, which
+# pydicom's float round trip keeps exact); anything else goes through pydicom.
+_IS = re.compile(r" *[+-]?[0-9]{1,15} *")
 _DS = re.compile(r" *[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)? *")
 
 
@@ -45,16 +52,31 @@ def element_vr(ds: Dataset, tag: BaseTag) -> str:
         return "UN"
 
 
-def element_json(ds: Dataset, tag: BaseTag) -> dict[str, Any]:
-    """The DICOM JSON of one non-bulk element; raises on values that cannot be decoded."""
+def plain_charset(ds: Dataset, inherited: bool = True) -> bool:
+    """Whether ``ds``'s Specific Character Set (or, when it has none, its parent's: ``inherited``) is
+    one in which ``_raw_json`` may read text."""
+    raw = ds.get_item(_CHARSET, keep_deferred=True)
+    if raw is None:
+        return inherited
+    value = raw.value if isinstance(raw, RawDataElement) else None
+    if not isinstance(value, bytes) or not value.isascii():
+        return False
+    return all(term.strip(" \x00") in _PLAIN_CHARSETS for term in value.decode("ascii").split("\\"))
+
+
+def element_json(ds: Dataset, tag: BaseTag, plain_text: bool = False) -> dict[str, Any]:
+    """The DICOM JSON of one non-bulk element; raises on values that cannot be decoded.
+
+    ``plain_text``: ``ds``'s character set is plain (``plain_charset``), so its text may be read here.
+    """
     raw = ds.get_item(tag, keep_deferred=True)
     if isinstance(raw, RawDataElement):
-        fast = _raw_json(raw)
+        fast = _raw_json(raw, plain_text)
         if fast is not None:
             return fast
     elem = ds[tag]
     if elem.VR == "SQ":
-        items = [dataset_json(item)[0] for item in elem.value or []]
+        items = [dataset_json(item, inherited_plain=plain_text)[0] for item in elem.value or []]
         return {"vr": "SQ", "Value": items} if items else {"vr": "SQ"}
     result = elem.to_json_dict(bulk_data_element_handler=None, bulk_data_threshold=2**62)
     if "InlineBinary" in result or "BulkDataURI" in result:
@@ -62,15 +84,17 @@ def element_json(ds: Dataset, tag: BaseTag) -> dict[str, Any]:
     return result
 
 
-def _raw_json(raw: RawDataElement) -> dict[str, Any] | None:
+def _raw_json(raw: RawDataElement, plain_text: bool = True) -> dict[str, Any] | None:
     """``to_json_dict`` of a raw element computed from its bytes, or None where only pydicom knows.
 
-    Only explicit-VR little-endian values in memory; text only when ASCII without ESC (the same in
-    every character set DICOM allows); numbers only when int() or float() reads them as pydicom does.
+    Only explicit-VR little-endian values in memory; text only when ASCII without ESC, and text of
+    the VRs a character set decodes only under a plain one (``plain_text``); numbers only when int()
+    or float() reads them as pydicom does.
     """
     vr, data = raw.VR, raw.value
     if (not vr or vr not in _FAST_VRS or raw.is_implicit_VR or not raw.is_little_endian
-            or not isinstance(data, bytes) or raw.tag in _LUT_DESCRIPTOR_TAGS):
+            or not isinstance(data, bytes) or raw.tag in _LUT_DESCRIPTOR_TAGS
+            or (not plain_text and vr in _CHARSET_VRS)):
         return None
     fmt = _BINARY.get(vr)
     if fmt is not None:
@@ -134,20 +158,23 @@ def _pn_json(text: str) -> dict[str, Any] | None:
     return {"vr": "PN", "Value": entries}
 
 
-def dataset_json(ds: Dataset, drop: set[BaseTag] | None = None) -> tuple[dict[str, Any], list[BaseTag]]:
+def dataset_json(ds: Dataset, drop: set[BaseTag] | None = None, inherited_plain: bool = True
+                 ) -> tuple[dict[str, Any], list[BaseTag]]:
     """(DICOM JSON of ``ds``, tags that could not be converted and were left out).
 
-    Group lengths and tags in ``drop`` are left out too (the latter silently).
+    Group lengths and tags in ``drop`` are left out too (the latter silently). ``inherited_plain``:
+    for a sequence item, whether its parent's character set is plain.
     """
     out: dict[str, Any] = {}
     bad: list[BaseTag] = []
+    plain_text = plain_charset(ds, inherited_plain)
     for tag in sorted(ds.keys()):
         if tag.element == 0 or (drop and tag in drop):
             continue
         if element_vr(ds, tag) in BULK_VRS:
             continue
         try:
-            out[f"{tag:08X}"] = element_json(ds, tag)
+            out[f"{tag:08X}"] = element_json(ds, tag, plain_text)
         except Exception:  # noqa: BLE001 - any undecodable value is reported, not fatal
             bad.append(tag)
     return out, bad

@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal, overload
 
 from .binding import round_trip, ticks, timestamp_ticks
 from .index_values import (
@@ -525,6 +525,8 @@ class Store:
             _private_dir(d)
         self._write_lock = threading.Lock()
         self._sync_seconds: float | None = None  # a moving average of sync_files' time
+        self._syncs_lock = threading.Lock()
+        self._syncs_running = 0
         self._last_ticks = 0
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._writer = self._connect()
@@ -708,6 +710,7 @@ class Store:
         directory = self.files_dir / uuid.uuid4().hex[:2]
         if not directory.is_dir():
             _private_dir(directory)
+            _fsync_dir(self.files_dir)  # its name durable too (once per directory, ever)
         return directory
 
     def create_file(self, directory: Path) -> tuple[Path, IO[bytes]]:
@@ -833,19 +836,25 @@ class Store:
     def sync_files(self, paths: Sequence[Path]) -> None:
         """Make the written and closed files at ``paths`` durable: fsync each, then (once) each of
         their directories, so that their names are durable too."""
+        with self._syncs_lock:
+            self._syncs_running += 1
         began = time.perf_counter()
-        for path in paths:
-            _fsync_file(path)
-        for directory in dict.fromkeys(p.parent for p in paths):
-            _fsync_dir(directory)
+        try:
+            for path in paths:
+                _fsync_file(path)
+            for directory in dict.fromkeys(p.parent for p in paths):
+                _fsync_dir(directory)
+        finally:
+            with self._syncs_lock:
+                self._syncs_running -= 1
         took = time.perf_counter() - began
         average = self._sync_seconds
         self._sync_seconds = took if average is None else 0.9 * average + 0.1 * took
 
     @property
-    def writing(self) -> bool:
-        """Whether a write (a STOW, a DELETE) holds the writer lock right now."""
-        return self._write_lock.locked()
+    def busy(self) -> bool:
+        """Whether a write (a STOW, a DELETE) holds the writer lock, or fsyncs are under way, right now."""
+        return self._write_lock.locked() or self._syncs_running > 0
 
     @property
     def syncs_are_quick(self) -> bool:
@@ -853,8 +862,16 @@ class Store:
         average = self._sync_seconds
         return average is not None and average < _QUICK_SYNC_SECONDS
 
+    @overload
+    def add_all(self, staged: Sequence[StagedInstance], partition: str = ..., *, synced: bool = ...,
+                wait: Literal[True] = ...) -> list[int | DuplicateInstance | OSError]: ...
+
+    @overload
+    def add_all(self, staged: Sequence[StagedInstance], partition: str = ..., *, synced: bool = ...,
+                wait: bool) -> list[int | DuplicateInstance | OSError] | None: ...
+
     def add_all(self, staged: Sequence[StagedInstance], partition: str = DEFAULT_PARTITION, *,
-                synced: bool = False) -> list[int | DuplicateInstance | OSError]:
+                synced: bool = False, wait: bool = True) -> list[int | DuplicateInstance | OSError] | None:
         """Commit the staged instances of one STOW request in one transaction, in order.
 
         Each gets its watermark, or the DuplicateInstance or OSError (StorageFull on a full disk)
@@ -863,13 +880,16 @@ class Store:
         transaction begins, so an index row never names a file that a crash, or a power loss, could
         take away, and other requests' writes go on during the fsyncs. The files of instances not
         stored are left to the caller to remove. Raises StorageFull (nothing stored) when the commit
-        itself finds the disk full.
+        itself finds the disk full. ``wait=False``: None, with nothing done but the fsyncs, when
+        another write holds the writer lock.
         """
         w = self._writer
         results: list[int | DuplicateInstance | OSError] = []
         if not synced:
             self.sync_files([s.path for s in staged])
-        with self._write_lock:
+        if not self._write_lock.acquire(blocking=wait):
+            return None
+        try:
             try:
                 w.execute("BEGIN IMMEDIATE")
                 for s in staged:
@@ -881,6 +901,8 @@ class Store:
                 if is_disk_full(exc):
                     raise StorageFull(errno.ENOSPC, "No space left on the device") from None
                 raise
+        finally:
+            self._write_lock.release()
         return results
 
     def _add_one(self, staged: StagedInstance, partition: str) -> int | DuplicateInstance | OSError:

@@ -10,7 +10,7 @@ whole request (415) and nothing is stored.
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import urlsplit
 
 import anyio
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # python-multipart defines its callback types for type checke
 DICOM = "application/dicom"
 _FLUSH_BYTES = 1 << 20  # hand the parser about 1 MiB at a time (one thread hop per MiB)
 _KEEP_BYTES = 1 << 20  # parts kept in memory as well, up to this much per request, to be validated there
+_IN_PLACE_BYTES = 64 * 1024  # the largest part stored on the event loop (``in_place``)
 _MAX_PREAMBLE = 64 * 1024
 _END = 12  # python-multipart's MultipartState.END
 
@@ -229,7 +230,7 @@ async def spool_single(request: Request, store: Store, limit: int, paths: list[P
     Returns the last step (writing the rest of the body); ``closers`` gets the file's close and
     ``contents`` the bytes of a body of at most ``_KEEP_BYTES``, as in ``spool_multipart``.
     """
-    path, f = await anyio.to_thread.run_sync(lambda: store.create_file(store.spool_directory()))
+    path, f = store.create_file(store.spool_directory())  # quick; and no await before the caller knows of it
     paths.append(path)
     closers.append(f.close)
     written = 0
@@ -277,14 +278,27 @@ def _failure_item(f: Failure) -> dict[str, Any]:
     return item
 
 
+@overload
+def store_parts(store: Store, paths: list[Path], api_version: int, path_study: str | None, base_url: str,
+                partition: str = ..., contents: dict[Path, bytes] | None = ..., *,
+                wait: Literal[True] = ...) -> Response: ...
+
+
+@overload
+def store_parts(store: Store, paths: list[Path], api_version: int, path_study: str | None, base_url: str,
+                partition: str = ..., contents: dict[Path, bytes] | None = ..., *,
+                wait: bool) -> Response | None: ...
+
+
 def store_parts(store: Store, paths: list[Path], api_version: int, path_study: str | None,
-                base_url: str, partition: str = DEFAULT_PARTITION, contents: dict[Path, bytes] | None = None
-                ) -> Response:
+                base_url: str, partition: str = DEFAULT_PARTITION, contents: dict[Path, bytes] | None = None,
+                *, wait: bool = True) -> Response | None:
     """Validate and store each spooled part in ``partition``; build Azure's STOW response.
 
     ``base_url`` is that of the request, with its ``/partitions/{name}`` segment when it has one;
     ``contents`` has the bytes of the parts kept in memory. The paths of the parts stored are taken
-    out of ``paths``: the caller removes the rest.
+    out of ``paths``: the caller removes the rest. ``wait=False``: None, with nothing stored, when
+    another write holds the writer lock (``Store.add_all``).
     """
     if not paths:
         return Response(status_code=204)
@@ -306,7 +320,9 @@ def store_parts(store: Store, paths: list[Path], api_version: int, path_study: s
         multi_valued = multi_valued or result.multi_valued
         outcomes.append(result)
     accepted = [r for r in outcomes if isinstance(r, Accepted)]
-    results = store.add_all([r.staged for r in accepted], partition, synced=True) if accepted else []
+    results = store.add_all([r.staged for r in accepted], partition, synced=True, wait=wait) if accepted else []
+    if results is None:
+        return None
     kept = {r.staged.path for r, added in zip(accepted, results, strict=True) if isinstance(added, int)}
     paths[:] = [p for p in paths if p not in kept]
     stored = iter(results)
@@ -391,6 +407,7 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
     paths: list[Path] = []
     closers: list[Callable[[], None]] = []
     contents: dict[Path, bytes] = {}
+    handed_over = False
     try:
         if media == "multipart/related":
             boundary = params.get("boundary")
@@ -410,38 +427,46 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
 
         finish()  # the last bytes of the body (at most _FLUSH_BYTES) into their files
 
+        if in_place(store, paths, contents):
+            stored = store_parts(store, paths, api_version, study_uid, base_url, partition, contents, wait=False)
+            if stored is not None:
+                return stored  # the files of parts not stored are removed below
+
         def store_and_clean_up() -> Response:
             try:
                 return store_parts(store, paths, api_version, study_uid, base_url, partition, contents)
             finally:
                 _remove(paths)
 
-        if in_place(store, paths, contents):
-            return store_and_clean_up()
-        # One trip to the worker thread: fsyncs, validation, storing and the clean-up.
+        # One trip to the worker thread: fsyncs, validation, storing and the clean-up. From here on
+        # the thread owns the files: a cancelled request (the server shutting down) does not wait
+        # for it, and must not remove files the thread may yet store.
+        handed_over = True
         return await anyio.to_thread.run_sync(store_and_clean_up)
     except OSError as exc:
         if is_disk_full(exc):
             raise storage_full() from None
         raise
     finally:
-        # When the request failed, or was cancelled, before its trip to the worker thread.
-        for close in closers:
-            close()
-        _remove(paths)
+        if not handed_over:  # the request failed, was cancelled or was stored here
+            for close in closers:
+                close()
+            _remove(paths)
 
 
 def in_place(store: Store, paths: list[Path], contents: dict[Path, bytes]) -> bool:
     """Whether to store a request's parts here, on the event loop, rather than in a worker thread.
 
-    So for one part, kept in memory and quick to inspect, on a disk whose fsyncs are quick, while
-    no other write holds the writer lock: the thread would hold the GIL for nearly all of it anyway,
-    and the trip there and back (two thread wake-ups) costs more than the fsync keeps the loop
-    waiting. Anything larger, slower or deflated, or behind another write, goes to the worker
-    thread, so the loop is never held for long.
+    So for one part of at most ``_IN_PLACE_BYTES``, kept in memory and not deflated, on a disk
+    whose fsyncs are quick, while no other write or fsync is under way: the thread would hold the
+    GIL for nearly all of it anyway, and the trip there and back (two thread wake-ups) costs more
+    than the fsync keeps the loop waiting. Anything larger, slower or deflated, or behind another
+    write, goes to the worker thread, so the loop is never held for long (and if another write
+    takes the writer lock meanwhile, ``store_parts`` gives way to the thread).
     """
-    return (len(paths) == 1 and paths[0] in contents and quick_to_inspect(contents[paths[0]])
-            and store.syncs_are_quick and not store.writing)
+    if len(paths) != 1 or paths[0] not in contents or len(contents[paths[0]]) > _IN_PLACE_BYTES:
+        return False
+    return quick_to_inspect(contents[paths[0]]) and store.syncs_are_quick and not store.busy
 
 
 def _remove(paths: list[Path]) -> None:

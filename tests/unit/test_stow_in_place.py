@@ -9,7 +9,7 @@ from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from mock_server import storage
 from mock_server.storage import Store
-from mock_server.stow import in_place
+from mock_server.stow import in_place, store_parts
 from tests.support.part10 import build_instance
 
 
@@ -50,7 +50,12 @@ def test_anything_else_goes_to_the_worker_thread(store):
     assert not in_place(store, deflated, kept)  # inflating may take long
     with store._write_lock:
         assert not in_place(store, paths, contents)  # another write would hold the loop up
+    store._syncs_running = 1
+    assert not in_place(store, paths, contents)  # and so would another request's fsyncs
+    store._syncs_running = 0
     assert in_place(store, paths, contents)
+    large, kept_large = spooled(store, build_instance(rows=200, columns=200).data)
+    assert len(kept_large[large[0]]) > 64 * 1024 and not in_place(store, large, kept_large)
 
 
 def test_the_disk_counts_as_slow_after_slow_fsyncs(store, monkeypatch):
@@ -65,3 +70,13 @@ def test_the_disk_counts_as_slow_after_slow_fsyncs(store, monkeypatch):
     monkeypatch.setattr(storage, "_fsync_file", slow)
     store.sync_files(paths)
     assert not store.syncs_are_quick and not in_place(store, paths, contents)
+
+
+def test_the_loop_gives_way_when_another_write_takes_the_writer_lock_first(store):
+    inst = build_instance()
+    paths, contents = spooled(store, inst.data)
+    with store._write_lock:
+        assert store_parts(store, paths, 2, None, "http://h/v2", contents=contents, wait=False) is None
+    assert [p.exists() for p in paths] == [True]  # nothing stored, nothing removed: the worker thread goes on
+    response = store_parts(store, paths, 2, None, "http://h/v2", contents=contents)
+    assert response.status_code == 200 and paths == []  # stored: its path taken out of the list
