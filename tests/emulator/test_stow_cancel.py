@@ -62,7 +62,19 @@ def test_a_request_cancelled_while_its_parts_are_stored_leaves_no_row_without_it
     instances = [build_instance(), build_instance()]  # two parts: stored by the worker thread
     body, content_type = multipart([i.data for i in instances])
     try:
-        asyncio.run(_cancel_mid_store(app, token, body, content_type, started))
+        # In a thread of its own: the test session may already run an event loop in this one.
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                asyncio.run(_cancel_mid_store(app, token, body, content_type, started))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        runner = threading.Thread(target=run)
+        runner.start()
+        runner.join(60)
+        assert not runner.is_alive() and not errors, errors
         release.set()
         deadline = time.monotonic() + 30
         while len(index_rows(data_dir)) < len(instances) and time.monotonic() < deadline:
