@@ -252,13 +252,15 @@ def number_of_frames(ds: Dataset) -> int:
 
 
 @functools.lru_cache(maxsize=64)
-def _is_encapsulated(transfer_syntax: str) -> bool:
-    return pydicom.uid.UID(transfer_syntax).is_encapsulated
+def syntax_kind(transfer_syntax: str) -> tuple[bool, bool]:
+    """(encapsulated, deflated) of a transfer syntax, worked out once: pydicom's UID() validates its value."""
+    uid = pydicom.uid.UID(transfer_syntax)
+    return uid.is_encapsulated, uid.is_deflated
 
 
 def _native_frame_bytes(ds: Dataset, transfer_syntax: str) -> int | None:
     """Bytes of one frame of native, not deflated Pixel Data in whole bytes per sample; None for any other."""
-    if transfer_syntax == DEFLATED or _is_encapsulated(transfer_syntax) or _PIXEL_TAGS[0] not in ds:
+    if transfer_syntax == DEFLATED or syntax_kind(transfer_syntax)[0] or _PIXEL_TAGS[0] not in ds:
         return None
     try:
         bits = int(ds.get("BitsAllocated") or 0)
@@ -293,14 +295,15 @@ def _frame_layout(ds: Dataset, frame: int | None) -> FrameLayout | None:
     return FrameLayout(elem.value_tell, frame)
 
 
-def transfer_syntax_of(path: Path) -> str:
-    """The TransferSyntaxUID of a Part 10 file's meta group ("" when unreadable)."""
-    with path.open("rb") as f:
-        try:
-            read_preamble(f, False)
-            meta = _read_file_meta_info(f)
-        except Exception:  # noqa: BLE001 - the full read reports the problem
-            return ""
+def transfer_syntax_of(f: BinaryIO) -> str:
+    """The TransferSyntaxUID of the meta group of the Part 10 file open as ``f``, read from its start
+    ("" when unreadable)."""
+    f.seek(0)
+    try:
+        read_preamble(f, False)
+        meta = _read_file_meta_info(f)
+    except Exception:  # noqa: BLE001 - the full read reports the problem
+        return ""
     return str(meta.get("TransferSyntaxUID", "") or "").rstrip("\x00 ")
 
 
@@ -378,7 +381,7 @@ def inspect_file(path: Path, api_version: int, path_study: str | None, data: byt
             return Failure(VALIDATION_FAILURE)
         try:
             meta_syntax = _head_transfer_syntax(head)
-            if (meta_syntax if meta_syntax is not None else transfer_syntax_of(path)) == DEFLATED:
+            if (meta_syntax if meta_syntax is not None else transfer_syntax_of(f)) == DEFLATED:
                 check_inflated_size(f)
             f.seek(0)
             ds = pydicom.dcmread(f, defer_size=4096)

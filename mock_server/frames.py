@@ -6,7 +6,6 @@ pydicom's ``generate_frames``. Frames asked for in another transfer syntax are t
 (``transcode.py``), all before the status goes out, as Azure's FrameHandler does.
 """
 
-import functools
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -17,12 +16,11 @@ import pydicom
 from pydicom.dataelem import RawDataElement
 from pydicom.encaps import generate_frames
 from pydicom.tag import Tag
-from pydicom.uid import UID
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from .binding import int_list
-from .dicomfile import check_inflated_size, number_of_frames
+from .dicomfile import check_inflated_size, number_of_frames, syntax_kind
 from .errors import DicomError, bad_request
 from .negotiation import negotiate
 from .responses import MultipartBody
@@ -50,13 +48,6 @@ def parse_frames(text: str) -> list[int]:
     return frames
 
 
-@functools.lru_cache(maxsize=64)
-def _syntax_kind(transfer_syntax: str) -> tuple[bool, bool]:
-    """(encapsulated, deflated) of a transfer syntax, worked out once: pydicom's UID() validates its value."""
-    uid = UID(transfer_syntax)
-    return uid.is_encapsulated, uid.is_deflated
-
-
 class FrameSource:
     """Where each frame of one stored instance lives, read without loading native pixel data.
 
@@ -72,7 +63,7 @@ class FrameSource:
         self.path = path
         self.syntax = transfer_syntax
         # In a deflated file pydicom's offsets point into the inflated stream, not the file.
-        self.encapsulated, self.deflated = _syntax_kind(transfer_syntax)
+        self.encapsulated, self.deflated = syntax_kind(transfer_syntax)
         self._ds: pydicom.Dataset | None = None
         self._frames: list[bytes] | None = None  # encapsulated: each frame's bytes
         self._value: bytes | None = None  # native pixel data pydicom had to read (deflated, or short)
