@@ -725,6 +725,10 @@ class Store:
     def file_path(self, file_name: str) -> Path:
         return self.files_dir / file_name
 
+    def file_name(self, path: Path) -> str:
+        """The name under ``files/`` of a file there, as the index records it (``file_path``'s inverse)."""
+        return path.relative_to(self.files_dir).as_posix()
+
     # --- reads -------------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -760,11 +764,14 @@ class Store:
                 elements: dict[str, Any] | None = None) -> int:
         """Index one instance: study and series rows by Azure's rules, then the instance row."""
         data = elements if elements is not None else _metadata_dict(metadata)
-        study_key = self._count_in("study", "study_key", {"partition": partition, "study_uid": study_uid},
-                                   instance_values(data, STUDY_COLUMNS))
-        series_key = self._count_in("series", "series_key", {"study_key": study_key, "partition": partition,
-                                                             "series_uid": series_uid},
-                                    instance_values(data, SERIES_COLUMNS))
+        study_values = instance_values(data, STUDY_COLUMNS)
+        study_key, changed = self._count_in("study", "study_key", {"partition": partition, "study_uid": study_uid},
+                                            study_values)
+        self._index_name_words(study_key, [c for c in STUDY_COLUMNS if c.kind == "name" and c.name in changed
+                                           and study_values[c.name].json is not None], study_values)
+        series_key, _ = self._count_in("series", "series_key", {"study_key": study_key, "partition": partition,
+                                                                "series_uid": series_uid},
+                                       instance_values(data, SERIES_COLUMNS))
         cur = self._writer.execute(
             "INSERT INTO instances (watermark, partition, study_key, series_key, study_uid, series_uid, sop_uid,"
             " sop_class_uid, transfer_syntax, file_name, file_size, frame_count, created, metadata, pixel_offset,"
@@ -775,8 +782,9 @@ class Store:
         return _inserted_key(cur)
 
     def _count_in(self, table: str, key_column: str, identity: dict[str, Any],
-                  values: dict[str, IndexedValue]) -> int:
-        """Count one more instance in its study or series row (created if new); return the row's key.
+                  values: dict[str, IndexedValue]) -> tuple[int, tuple[str, ...]]:
+        """Count one more instance in its study or series row (created if new); return the row's key
+        and the columns written.
 
         AddInstanceV6.sql: the newest instance's value wins, but a missing or empty one keeps the old
         value (ISNULL(@new, old); PatientID only when not empty, which an empty value never is here).
@@ -796,10 +804,7 @@ class Store:
                             if values[n].json is not None and values[n].json != row[i])
             w.execute(_count_sql(table, key_column, changed),
                       [v for n in changed for v in (values[n].json, values[n].key)] + [key])
-        if table == "study":
-            self._index_name_words(key, [c for c in STUDY_COLUMNS if c.kind == "name" and c.name in changed
-                                         and values[c.name].json is not None], values)
-        return key
+        return key, changed
 
     def _index_name_words(self, study_key: int, columns: list[Column], values: dict[str, IndexedValue]) -> None:
         """Replace the words of the study's person names that changed (fuzzy matching looks them up)."""
@@ -908,7 +913,7 @@ class Store:
     def _add_one(self, staged: StagedInstance, partition: str) -> int | DuplicateInstance | OSError:
         """Index one instance inside ``add_all``'s transaction."""
         w = self._writer
-        file_name = staged.path.relative_to(self.files_dir).as_posix()
+        file_name = self.file_name(staged.path)
         stamp, ticks = self._timestamp()
         w.execute("SAVEPOINT instance")
         try:
@@ -947,7 +952,7 @@ class Store:
                 self._writer.execute("BEGIN IMMEDIATE")
                 for s in staged:
                     watermark = self._insert(partition, s.study_uid, s.series_uid, s.sop_uid, s.sop_class_uid,
-                                             s.transfer_syntax, s.path.relative_to(self.files_dir).as_posix(),
+                                             s.transfer_syntax, self.file_name(s.path),
                                              s.file_size, s.frame_count, stamp, s.metadata, layout=s.frame_layout)
                     self._add_feed([(None, partition, s.study_uid, s.series_uid, s.sop_uid, "Create", stamp, ticks,
                                      watermark)])

@@ -8,6 +8,7 @@ whole request (415) and nothing is stored.
 """
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, overload
@@ -427,14 +428,16 @@ async def stow(request: Request, study_uid: str | None = None) -> Response:
 
         finish()  # the last bytes of the body (at most _FLUSH_BYTES) into their files
 
+        store_these = functools.partial(store_parts, store, paths, api_version, study_uid, base_url, partition,
+                                        contents)
         if in_place(store, paths, contents):
-            stored = store_parts(store, paths, api_version, study_uid, base_url, partition, contents, wait=False)
+            stored = store_these(wait=False)
             if stored is not None:
                 return stored  # the files of parts not stored are removed below
 
         def store_and_clean_up() -> Response:
             try:
-                return store_parts(store, paths, api_version, study_uid, base_url, partition, contents)
+                return store_these()
             finally:
                 _remove(paths)
 
